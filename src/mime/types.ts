@@ -35,7 +35,8 @@ export interface MimeNode {
   /** Offset just past the last body byte (exclusive). For multipart children, this excludes the
    * CRLF that precedes the next boundary line (RFC 2046 §5.1.1). */
   bodyEnd: number;
-  /** Number of lines in the body (for TEXT and MESSAGE/RFC822 in BODYSTRUCTURE). */
+  /** Number of lines in the body (for TEXT and MESSAGE/RFC822 in BODYSTRUCTURE): line feeds,
+   * plus one for a last line without a line break. 0 for a multipart that has children. */
   lines: number;
   contentType: ContentType;
   disposition: Disposition | null;
@@ -47,9 +48,11 @@ export interface MimeNode {
   md5: string | null;
   language: string[] | null;
   location: string | null;
-  /** Children of a multipart, in order. Empty for non-multipart parts. */
+  /** Children of a multipart, in order. Empty for non-multipart parts, and for a multipart left
+   * opaque beyond the nesting limit (mime/parse.ts MAX_DEPTH). */
   children: MimeNode[];
-  /** For message/rfc822 (and message/global): the encapsulated message's root node and envelope. */
+  /** For message/rfc822 (and message/global): the encapsulated message's root node and envelope.
+   * null when the part is transfer-encoded (base64/QP) or beyond the nesting limit. */
   message: { envelope: SExp; root: MimeNode } | null;
 }
 

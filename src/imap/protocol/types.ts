@@ -34,13 +34,13 @@ export type ParserEvent =
   | { kind: 'line'; line: Buffer }
   /**
    * A command that cannot be parsed or exceeds a limit. `tag` is known when the line started with
-   * one. The rest of the command has been discarded. `fatal`: the stream cannot be resynchronised
+   * one. The rest of the command is discarded by the parser (as it arrives, for an over-long line). `fatal`: the stream cannot be resynchronised
    * (e.g. a non-synchronizing literal over the limit): send BYE and close.
    */
   | { kind: 'error'; tag: string | null; text: string; code: string | null; fatal: boolean };
 
 export interface ParserLimits {
-  /** Longest command line without literals, in octets (CRLF excluded). */
+  /** Longest line of a command, in octets (CRLF excluded); each line between literals counts alone. */
   maxLineLength: number;
   /** Largest literal accepted, in octets (APPEND size limit is separate and enforced by APPEND). */
   maxLiteralSize: number;

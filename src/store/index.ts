@@ -1,0 +1,9 @@
+/**
+ * The mail store: the `Store` contract (types.ts), its change events, and the LevelDB
+ * implementation that is the embedded default (level/). Front ends and the pipeline import
+ * from here only.
+ */
+export * from './types.js';
+export { createStoreEvents } from './events.js';
+export { LevelStore, openStore, type Change, type ChangeRecord, type LevelStoreOptions } from './level/index.js';
+export type { CommitStats } from './level/committer.js';
