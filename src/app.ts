@@ -83,7 +83,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         tls: { key: tls.key, cert: tls.cert },
         pipeline,
         auth,
-        log: log.child({ proto: 'smtp', role }),
+        log,
         maxMessageSize: config.smtp.maxMessageSize,
         maxConnections: config.smtp.maxConnections,
         idleTimeoutMs: config.smtp.idleTimeoutSeconds * 1000,

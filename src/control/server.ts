@@ -14,6 +14,8 @@ import type { UserManager } from '../pipeline/users.js';
 import { runAdminOperation } from './operations.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
+/** sun_path holds 108 bytes on Linux (104 on BSDs), including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 103;
 
 export interface ControlServerOptions {
   path: string;
@@ -32,6 +34,12 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
+    if (Buffer.byteLength(this.options.path) > MAX_SOCKET_PATH_BYTES) {
+      throw new Error(
+        `the control socket path ${this.options.path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes, ` +
+          'the limit of Unix sockets: choose a shorter dataDir',
+      );
+    }
     // A stale socket from a crashed server would make listen fail; the store lock already
     // guarantees no other server uses this data folder.
     await rm(this.options.path, { force: true });

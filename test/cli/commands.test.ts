@@ -4,7 +4,7 @@
  * socket), which must behave the same.
  */
 import t, { type Test } from 'tap';
-import { cli, startTestServer, writeTestConfig } from '../support/app.js';
+import { cli, shortTempDir, startTestServer, writeTestConfig } from '../support/app.js';
 
 t.test('help explains every command', async (t) => {
   const top = await cli(['--help']);
@@ -65,7 +65,7 @@ async function administer(t: Test, args: string[]) {
 }
 
 t.test('administration while the server is stopped', async (t) => {
-  const { configPath } = writeTestConfig(t.testdir());
+  const { configPath } = writeTestConfig(shortTempDir(t));
   await administer(t, ['--config', configPath]);
 });
 

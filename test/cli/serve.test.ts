@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
+import { shortTempDir } from '../support/app.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -56,7 +57,7 @@ function greeting(port: number): Promise<string> {
 }
 
 t.test('serve: listens, announces, stops on SIGTERM, restarts on the same data', async (t) => {
-  const dir = t.testdir();
+  const dir = shortTempDir(t);
   const [mx, submission, submissions, imap, imaps] = await freePorts(5);
   const configPath = join(dir, 'config.json');
   writeFileSync(

@@ -11,7 +11,7 @@ import nodemailer from 'nodemailer';
 import t from 'tap';
 import { startApp } from '../../src/app.js';
 import { silentLogger } from '../../src/log.js';
-import { cli, startTestServer, writeTestConfig } from '../support/app.js';
+import { cli, shortTempDir, startTestServer, writeTestConfig } from '../support/app.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -24,6 +24,12 @@ function imapClient(port: number, user = 'me@example.test', pass = PASSWORD) {
     auth: { user, pass },
     logger: false,
   });
+}
+
+async function status(imap: ImapFlow, path: string) {
+  const result = await imap.status(path, { messages: true, unseen: true });
+  if (!result) throw new Error(`STATUS ${path} failed`);
+  return result;
 }
 
 function smtpTransport(port: number, secure: boolean) {
@@ -69,15 +75,16 @@ t.test('from a fresh data folder to reading, filing and deleting mail', async (t
 
   const [exists] = (await arrived) as [{ count: number }];
   t.equal(exists.count, 1, 'IDLE announced the new message');
-  await idling;
 
+  // The next command ends IDLE (imapflow sends DONE first); idle() then resolves.
   const message = await imap.fetchOne('1', { source: true, envelope: true, flags: true, uid: true, size: true });
+  await idling;
   t.ok(message, 'fetched');
   if (!message) return;
   t.equal(message.envelope?.subject, 'First mail');
   t.equal(message.size, message.source?.length, 'RFC822.SIZE is the exact size');
   const source = message.source!.toString('utf8');
-  t.match(source, /^Received: from /, 'a Received header was added at the top');
+  t.match(source, /^Return-Path: <me@example\.test>\r\nReceived: from /, 'Return-Path and Received were added at the top');
   t.ok(source.includes('Hello from Bridgehead') || source.includes('=C3=A9'), 'body delivered');
 
   await imap.messageFlagsAdd(String(message.uid), ['\\Seen', '$Important'], { uid: true });
@@ -86,9 +93,9 @@ t.test('from a fresh data folder to reading, filing and deleting mail', async (t
 
   const moved = await imap.messageMove(String(message.uid), 'Archive', { uid: true });
   t.ok(moved && moved.uidMap && moved.uidMap.size === 1, 'moved to Archive with COPYUID');
-  const inbox = await imap.status('INBOX', { messages: true });
+  const inbox = await status(imap, 'INBOX');
   t.equal(inbox.messages, 0, 'INBOX is empty after the move');
-  const archive = await imap.status('Archive', { messages: true, unseen: true });
+  const archive = await status(imap, 'Archive');
   t.equal(archive.messages, 1, 'Archive holds it');
   t.equal(archive.unseen, 0, 'still \\Seen in Archive');
 
@@ -109,12 +116,12 @@ t.test('from a fresh data folder to reading, filing and deleting mail', async (t
 
   await imap.mailboxOpen('Archive');
   t.ok(await imap.messageDelete('1:*'), 'deleted');
-  t.equal((await imap.status('Archive', { messages: true })).messages, 0);
+  t.equal((await status(imap, 'Archive')).messages, 0);
   await imap.logout();
 });
 
 t.test('messages, flags, UIDs and UIDVALIDITY survive a restart', async (t) => {
-  const dir = t.testdir();
+  const dir = shortTempDir(t);
   const { config, configPath } = writeTestConfig(dir);
   let app = await startApp(config, silentLogger());
   const args = ['--config', configPath];

@@ -2,7 +2,8 @@
  * Starting a whole Bridgehead (startApp) for tests: a temporary data folder, a config file in
  * it, every listener on 127.0.0.1 port 0, fast password checks, no log output.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { startApp, type App } from '../../src/app.js';
@@ -40,7 +41,17 @@ export function writeTestConfig(dir: string, overrides: Record<string, unknown> 
   return { config, configPath };
 }
 
-export async function startTestServer(t: Test, dir = t.testdir(), overrides: Record<string, unknown> = {}): Promise<TestServer> {
+/**
+ * A fresh short temporary folder, removed after the test: tap's t.testdir() paths can exceed
+ * the 108 bytes a Unix socket path (the control socket) may have.
+ */
+export function shortTempDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bh-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function startTestServer(t: Test, dir = shortTempDir(t), overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const { config, configPath } = writeTestConfig(dir, overrides);
   const app = await startApp(config, silentLogger());
   t.teardown(() => app.close());
