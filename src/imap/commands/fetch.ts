@@ -1,0 +1,132 @@
+/**
+ * FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8; RFC 9051 §6.4.5). Parsing and rendering live in
+ * src/imap/fetch (pure); this module reads what the request needs from the store, sets \Seen,
+ * and writes one `* n FETCH (...)` per message.
+ *
+ * Invariants:
+ * - Flags and other metadata come from the session's view, so what the client is told agrees
+ *   with the FETCH FLAGS updates it gets (and its own STORE results are never contradicted).
+ * - The store is read per `needs`: nothing for meta, the MIME tree only when `needsParsed`, the
+ *   header block or the whole message for raw sections; in batches, and after each message it
+ *   waits until the client has read the output buffer down to its bound (backpressure).
+ * - \Seen is set for non-PEEK body items, unless the mailbox is read-only, and FLAGS is then
+ *   included in the reply (RFC 3501 §6.4.5).
+ * - FETCH (not UID FETCH) never causes EXPUNGE responses (RFC 3501 §7.4.1). A message expunged
+ *   by another session that the client still sees cannot be read: the others are answered and
+ *   the tagged reply is NO [EXPUNGEISSUED] (RFC 5530), as Dovecot does.
+ */
+import { imapBad, imapNo, StoreError } from '../../errors.js';
+import type { MessageRecord } from '../../store/types.js';
+import { sequenceSetArgument } from '../arguments.js';
+import { parseFetchRequest, renderFetch, type FetchRequest } from '../fetch/index.js';
+import type { SequenceSet } from '../protocol/sequence.js';
+import { atom } from '../protocol/types.js';
+import type { ViewMessage } from '../selected.js';
+import type { Session } from '../session.js';
+import { defineCommand, SELECTED, type CommandSpec } from './types.js';
+
+interface FetchArgs {
+  set: SequenceSet;
+  request: FetchRequest;
+}
+
+/** Messages read from the store at once. */
+const BATCH = 64;
+
+async function readRaw(session: Session, blobId: string, part: 'header' | 'full'): Promise<Buffer | null> {
+  try {
+    return await session.store.readBlob(blobId, part);
+  } catch (error) {
+    if (error instanceof StoreError && error.kind === 'not-found') return null;
+    throw error;
+  }
+}
+
+async function runFetch(session: Session, { set, request }: FetchArgs, options: { uid: boolean }): Promise<void> {
+  const view = session.mailbox;
+  let targets = view.resolve(set, options);
+  if (request.changedSince !== undefined) targets = targets.filter((message) => message.meta.modseq > request.changedSince!);
+
+  const seenChanged = new Set<number>();
+  if (request.setsSeen && !view.readOnly) {
+    const unseen = targets.filter((message) => !message.meta.flags.includes('\\Seen')).map((message) => message.meta.uid);
+    if (unseen.length > 0) {
+      const result = await session.store.storeFlags(view.mailboxId, unseen, { op: 'add', flags: ['\\Seen'] });
+      view.applyFlagChanges(result.changed);
+      for (const change of result.changed) seenChanged.add(change.uid);
+    }
+  }
+
+  let missing = false;
+  for (let start = 0; start < targets.length; start += BATCH) {
+    const batch = targets.slice(start, start + BATCH);
+    const records = await readRecords(session, batch, request);
+    for (const target of batch) {
+      // The view's current meta: \Seen set above is in it.
+      const seq = view.seqOfUid(target.meta.uid);
+      if (seq === 0) continue;
+      const meta = view.at(seq);
+      let parsed;
+      if (records) {
+        const record = records.get(meta.uid);
+        if (!record) {
+          missing = true;
+          continue;
+        }
+        parsed = record.parsed;
+      }
+      let raw: Buffer | undefined;
+      if (request.needs === 'header' || request.needs === 'full') {
+        const bytes = await readRaw(session, meta.blobId, request.needs);
+        if (!bytes) {
+          missing = true;
+          continue;
+        }
+        raw = bytes;
+      }
+      const items = renderFetch(
+        request,
+        { seq, meta, parsed, raw },
+        { uid: options.uid, utf8: session.utf8, seenChanged: seenChanged.has(meta.uid) },
+      );
+      session.send(seq, atom('FETCH'), items);
+      await session.waitForOutput();
+    }
+  }
+  if (missing) throw imapNo('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
+}
+
+/** MIME trees for a batch when the request needs them; null when it does not. */
+async function readRecords(session: Session, batch: ViewMessage[], request: FetchRequest): Promise<Map<number, MessageRecord> | null> {
+  if (request.needs === 'meta' || !request.needsParsed) return null;
+  const records = await session.store.getMessages(
+    session.mailbox.mailboxId,
+    batch.map((message) => message.meta.uid),
+  );
+  return new Map(records.map((record) => [record.uid, record]));
+}
+
+function fetchCommand(options: { uid: boolean }): CommandSpec<FetchArgs> {
+  return defineCommand<FetchArgs>({
+    name: options.uid ? 'UID FETCH' : 'FETCH',
+    states: SELECTED,
+    holdsExpunges: !options.uid,
+    parse(args) {
+      if (args.length < 2) throw imapBad('FETCH needs a sequence set and data items');
+      const request = parseFetchRequest(args.slice(1), options);
+      // VANISHED belongs to QRESYNC (RFC 7162 §3.2.6), which is not advertised.
+      if (request.vanished) throw imapBad('VANISHED needs QRESYNC, which is not enabled');
+      return { set: sequenceSetArgument(args[0]), request };
+    },
+    async run(session, args) {
+      // UID commands may carry EXPUNGE responses (RFC 3501 §7.4.1): catch up first, so the view
+      // holds no message the store no longer has.
+      if (options.uid) session.announceUpdates({ allowExpunge: true });
+      await runFetch(session, args, options);
+      return { text: `${options.uid ? 'UID FETCH' : 'FETCH'} completed` };
+    },
+  });
+}
+
+export const fetch = fetchCommand({ uid: false });
+export const uidFetch = fetchCommand({ uid: true });

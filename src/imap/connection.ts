@@ -1,0 +1,346 @@
+/**
+ * One client connection: owns the socket (and its TLS upgrade), the command parser, output with
+ * backpressure, the idle timer and the per-command log line. It hands complete commands to the
+ * gate (commands/index.ts) one at a time and writes their tagged replies; it knows nothing about
+ * what commands mean.
+ *
+ * Invariants:
+ * - One command at a time: the next parser event is pulled only after the previous command's
+ *   tagged reply (and its `after` step) are done, so IDLE and AUTHENTICATE can switch the parser
+ *   to line mode and read raw lines (ParserEvent 'line').
+ * - While a command runs and reads no lines, the socket is paused: a client that pipelines
+ *   cannot make the server buffer more than the parser's limits.
+ * - Output is bounded: commands that write much wait (waitForOutput) until the client has read
+ *   the buffer down to maxOutputBuffer; a write that finds the buffer already over the bound
+ *   (unsolicited updates to a client that stopped reading) disconnects. A client that neither
+ *   reads nor sends is disconnected by the idle timer.
+ * - STARTTLS discards everything the client sent after the command (CVE-2011-0411) and starts a
+ *   fresh parser on the TLS stream.
+ * - Logs: one `imap.command` line per command with cid (bound by the server's child logger), user,
+ *   command name, result and duration; never arguments (LOGIN and AUTHENTICATE carry passwords).
+ */
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { imapBad } from '../errors.js';
+import type { Logger } from '../log.js';
+import { executeCommand } from './commands/index.js';
+import { CommandParser } from './protocol/parser.js';
+import type { ParsedCommand, ParserEvent, ParserLimits } from './protocol/types.js';
+import { continuation, tagged, untaggedStatus } from './protocol/writer.js';
+import { Session, type SessionContext, type SessionTransport } from './session.js';
+
+export interface ConnectionLimits {
+  idleTimeoutMs: number;
+  maxLineLength: number;
+  maxLiteralSize: number;
+  maxMessageSize: number;
+  maxOutputBuffer: number;
+}
+
+export interface ConnectionOptions {
+  socket: Socket;
+  cid: string;
+  /** The socket is already TLS (implicit TLS listener). */
+  secure: boolean;
+  secureContext: SecureContext;
+  limits: ConnectionLimits;
+  context: Omit<SessionContext, 'log' | 'limits'>;
+  log: Logger;
+}
+
+/** Consecutive BAD replies after which the client is considered broken or hostile. */
+const MAX_CONSECUTIVE_BAD = 20;
+/** How long a closing connection may take to flush its last words before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+/** Deepest nesting of lists in a command; real commands stay below 5. */
+const MAX_DEPTH = 16;
+
+export class Connection implements SessionTransport {
+  readonly cid: string;
+  readonly remoteAddress: string;
+  readonly session: Session;
+  private socket: Socket;
+  private parser: CommandParser;
+  private readonly parserLimits: ParserLimits;
+  private readonly limits: ConnectionLimits;
+  private readonly secureContext: SecureContext;
+  private readonly log: Logger;
+  private tls: boolean;
+  private startedTls = false;
+  private busy = false;
+  private pumping = false;
+  private closing = false;
+  private closed = false;
+  private consecutiveBad = 0;
+  private lineWaiter: { resolve: (line: Buffer | null) => void; reject: (error: Error) => void } | null = null;
+  private readonly drainWaiters: Array<() => void> = [];
+  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly closedPromise: Promise<void>;
+  private markClosed!: () => void;
+
+  constructor(options: ConnectionOptions) {
+    this.cid = options.cid;
+    this.socket = options.socket;
+    this.remoteAddress = options.socket.remoteAddress ?? 'unknown';
+    this.tls = options.secure;
+    this.secureContext = options.secureContext;
+    this.limits = options.limits;
+    this.log = options.log;
+    this.parserLimits = {
+      maxLineLength: options.limits.maxLineLength,
+      maxLiteralSize: options.limits.maxLiteralSize,
+      maxCommandSize: options.limits.maxLiteralSize + 4 * options.limits.maxLineLength,
+      maxDepth: MAX_DEPTH,
+    };
+    this.parser = new CommandParser(this.parserLimits);
+    this.session = new Session(this, {
+      ...options.context,
+      log: options.log,
+      // A message must also fit in one literal, so the advertised APPENDLIMIT is the smaller bound.
+      limits: { maxMessageSize: Math.min(options.limits.maxMessageSize, options.limits.maxLiteralSize) },
+    });
+    this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
+  }
+
+  get secure(): boolean {
+    return this.tls;
+  }
+
+  get canStartTls(): boolean {
+    return !this.tls && !this.startedTls;
+  }
+
+  /** Resolves once the socket is closed. */
+  get done(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  /** Greets the client and starts reading. */
+  start(): void {
+    this.attach(this.socket);
+    this.log.info({ evt: 'imap.connect', remoteAddress: this.remoteAddress, tls: this.tls }, 'connection opened');
+    const caps = this.session.capabilities().join(' ');
+    this.write(untaggedStatus('OK', 'Bridgehead ready', `CAPABILITY ${caps}`));
+    this.idleTimer = setTimeout(() => this.onIdleTimeout(), this.limits.idleTimeoutMs);
+  }
+
+  /** Says BYE and closes (server shutdown, too many connections). */
+  shutdown(text: string): void {
+    if (this.closing || this.closed) return;
+    this.write(untaggedStatus('BYE', text));
+    this.close();
+  }
+
+  // ---- SessionTransport ----------------------------------------------------------------------
+
+  write(data: Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    if (this.socket.writableLength > this.limits.maxOutputBuffer) {
+      this.log.warn({ evt: 'imap.output-overflow', buffered: this.socket.writableLength }, 'client does not read its responses');
+      this.destroy();
+      return;
+    }
+    this.socket.write(data);
+  }
+
+  waitForOutput(): Promise<void> {
+    if (this.closed || this.socket.writableLength <= this.limits.maxOutputBuffer) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      if (this.drainWaiters.length === 1) this.socket.once('drain', () => this.releaseDrainWaiters());
+    });
+  }
+
+  readLine(): Promise<Buffer | null> {
+    if (this.closed || this.closing) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.lineWaiter = { resolve, reject };
+      this.parser.setLineMode(true);
+      this.pump();
+    });
+  }
+
+  async startTls(): Promise<void> {
+    const plain = this.socket;
+    // Anything pipelined after STARTTLS was sent in the clear: drop it, parser and socket buffer.
+    this.parser = new CommandParser(this.parserLimits);
+    plain.removeAllListeners('data');
+    while (plain.read() !== null);
+    this.startedTls = true;
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: this.secureContext });
+    this.socket = secure;
+    this.attach(secure);
+    try {
+      await once(secure, 'secure');
+      this.tls = true;
+    } catch (error) {
+      this.log.info({ evt: 'imap.tls-failed', err: (error as Error).message }, 'TLS handshake failed');
+      this.destroy();
+    }
+  }
+
+  close(): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    this.socket.end();
+    setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  private attach(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closing) return;
+      this.idleTimer?.refresh();
+      this.parser.push(chunk);
+      this.pump();
+    });
+    socket.on('close', () => this.onClose());
+    socket.on('error', (error) => {
+      this.log.debug({ evt: 'imap.socket-error', err: error.message }, 'socket error');
+    });
+  }
+
+  /** Pulls parser events while the connection can act on them. Not re-entrant. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && !this.closing) {
+        if (this.lineWaiter) {
+          const event = this.parser.next();
+          if (!event) break;
+          this.deliverLine(event);
+          continue;
+        }
+        if (this.busy) break;
+        const event = this.parser.next();
+        if (!event) break;
+        this.handleEvent(event);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    this.updateFlow();
+  }
+
+  private deliverLine(event: ParserEvent): void {
+    const waiter = this.lineWaiter!;
+    if (event.kind === 'line') {
+      this.lineWaiter = null;
+      this.parser.setLineMode(false);
+      waiter.resolve(event.line);
+    } else if (event.kind === 'error') {
+      this.lineWaiter = null;
+      this.parser.setLineMode(false);
+      if (event.fatal) this.fatal(event.text, event.code);
+      waiter.reject(imapBad(event.text, event.code));
+    }
+  }
+
+  private handleEvent(event: ParserEvent): void {
+    switch (event.kind) {
+      case 'continue':
+        this.write(continuation('Ready for literal'));
+        return;
+      case 'line':
+        return;
+      case 'error':
+        this.onParseError(event);
+        return;
+      case 'command':
+        this.busy = true;
+        this.runCommand(event.command)
+          .catch((error: unknown) => {
+            // executeCommand turns every failure into a reply; reaching here is a bug: drop the client.
+            this.log.error({ evt: 'imap.error', err: error }, 'command crashed');
+            this.destroy();
+          })
+          .finally(() => {
+            this.busy = false;
+            this.pump();
+          });
+        return;
+    }
+  }
+
+  /** Paused while a command runs that reads no lines, so input waits in the kernel, not here. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    if (this.busy && !this.lineWaiter) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private onParseError(event: Extract<ParserEvent, { kind: 'error' }>): void {
+    this.log.info({ evt: 'imap.protocol-error', user: this.session.user, text: event.text, fatal: event.fatal }, 'invalid command');
+    if (event.fatal) {
+      this.fatal(event.text, event.code);
+      return;
+    }
+    if (event.tag) this.write(tagged(event.tag, 'BAD', event.text, event.code));
+    else this.write(untaggedStatus('BAD', event.text, event.code));
+    this.countBad();
+  }
+
+  private fatal(text: string, code: string | null): void {
+    this.write(untaggedStatus('BYE', text, code));
+    this.close();
+  }
+
+  private countBad(): void {
+    if (++this.consecutiveBad >= MAX_CONSECUTIVE_BAD) {
+      this.write(untaggedStatus('BYE', 'Too many invalid commands'));
+      this.close();
+    }
+  }
+
+  private async runCommand(command: ParsedCommand): Promise<void> {
+    await this.waitForOutput();
+    const started = performance.now();
+    const outcome = await executeCommand(this.session, command);
+    this.write(tagged(command.tag, outcome.status, outcome.text, outcome.code));
+    this.log.info(
+      {
+        evt: 'imap.command',
+        user: this.session.user,
+        command: command.name,
+        result: outcome.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'command',
+    );
+    if (outcome.status === 'BAD') this.countBad();
+    else this.consecutiveBad = 0;
+    if (outcome.status === 'OK' && outcome.after) await outcome.after();
+  }
+
+  // ---- ending ------------------------------------------------------------------------------
+
+  private onIdleTimeout(): void {
+    this.log.info({ evt: 'imap.idle-timeout', user: this.session.user }, 'idle timeout');
+    this.shutdown('Autologout; idle for too long');
+  }
+
+  private destroy(): void {
+    this.socket.destroy();
+  }
+
+  private releaseDrainWaiters(): void {
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.releaseDrainWaiters();
+    const waiter = this.lineWaiter;
+    this.lineWaiter = null;
+    waiter?.resolve(null);
+    this.session.logout();
+    this.log.info({ evt: 'imap.disconnect', user: this.session.user }, 'connection closed');
+    this.markClosed();
+  }
+}

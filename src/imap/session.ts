@@ -1,0 +1,232 @@
+/**
+ * One IMAP session's state (RFC 9051 §3): the state machine not-authenticated → authenticated →
+ * selected → logout, the logged-in account, enabled extensions, the selected mailbox view, and
+ * the way responses reach the client. Commands act through this object; they never touch the
+ * socket, the parser or the server.
+ *
+ * Invariants:
+ * - `state` is 'selected' exactly when `selected` is set.
+ * - Store events for the selected mailbox are queued in the view and announced only at the points
+ *   RFC 3501 §7.4.1 allows (after a command, see commands/index.ts) or at once while IDLE
+ *   (RFC 2177). Events for other accounts and mailboxes are ignored.
+ * - A mailbox being selected already receives events while its listing loads, so nothing that
+ *   happens in between is lost (the view applies them idempotently).
+ */
+import { imapNo } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Authenticator } from '../pipeline/auth.js';
+import type { Mailbox, Store, StoreEvent } from '../store/types.js';
+import { capabilities } from './capabilities.js';
+import type { NameEncoding } from './mailbox-names.js';
+import { continuation, untagged, untaggedStatus } from './protocol/writer.js';
+import type { ImapValue } from './protocol/types.js';
+import { SelectedMailbox } from './selected.js';
+
+export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+
+/** What a session needs from its connection. */
+export interface SessionTransport {
+  readonly cid: string;
+  readonly remoteAddress: string;
+  /** TLS is active (implicit TLS, or after STARTTLS). */
+  readonly secure: boolean;
+  /** STARTTLS may still be used: a plain listener that has not upgraded yet. */
+  readonly canStartTls: boolean;
+  write(data: Buffer): void;
+  /** Resolves when the client has read enough of what was written (output backpressure). */
+  waitForOutput(): Promise<void>;
+  /** The next raw line from the client (IDLE, AUTHENTICATE); null when the connection closed. */
+  readLine(): Promise<Buffer | null>;
+  /** Upgrades the connection to TLS (RFC 9051 §6.2.1); resolves once the handshake is done. */
+  startTls(): Promise<void>;
+  /** Ends the connection once what was written is sent. */
+  close(): void;
+}
+
+export interface SessionLimits {
+  /** Largest message APPEND accepts, octets (RFC 7889 APPENDLIMIT). */
+  maxMessageSize: number;
+}
+
+export interface SessionContext {
+  store: Store;
+  auth: Authenticator;
+  log: Logger;
+  hostname: string;
+  limits: SessionLimits;
+}
+
+export class Session {
+  state: SessionState = 'not-authenticated';
+  /** The account address once authenticated. */
+  user: string | null = null;
+  /** UTF8=ACCEPT is enabled (RFC 6855 §3). */
+  utf8 = false;
+  /** The selected mailbox, or the one being selected while its listing loads. */
+  private view: SelectedMailbox | null = null;
+  private idling = false;
+  log: Logger;
+
+  constructor(
+    readonly transport: SessionTransport,
+    readonly context: SessionContext,
+  ) {
+    this.log = context.log;
+  }
+
+  get store(): Store {
+    return this.context.store;
+  }
+
+  get selected(): SelectedMailbox | null {
+    return this.state === 'selected' ? this.view : null;
+  }
+
+  /** The selected view; only for commands whose gate requires the selected state. */
+  get mailbox(): SelectedMailbox {
+    const view = this.selected;
+    if (!view) throw new Error('No mailbox selected');
+    return view;
+  }
+
+  get account(): string {
+    if (!this.user) throw new Error('Not authenticated');
+    return this.user;
+  }
+
+  get names(): NameEncoding {
+    return { utf8: this.utf8 };
+  }
+
+  capabilities(): string[] {
+    return capabilities({
+      authenticated: this.state !== 'not-authenticated',
+      secure: this.transport.secure,
+      appendLimit: this.context.limits.maxMessageSize,
+    });
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  /** Writes an untagged response `* v1 v2 ...`. */
+  send(...values: ImapValue[]): void {
+    this.transport.write(untagged(...values));
+  }
+
+  /** Writes an untagged status response `* OK [CODE] text` (also BYE). */
+  sendStatus(status: 'OK' | 'NO' | 'BAD' | 'BYE', text: string, code: string | null = null): void {
+    this.transport.write(untaggedStatus(status, text, code));
+  }
+
+  sendContinuation(text: string): void {
+    this.transport.write(continuation(text));
+  }
+
+  waitForOutput(): Promise<void> {
+    return this.transport.waitForOutput();
+  }
+
+  readLine(): Promise<Buffer | null> {
+    return this.transport.readLine();
+  }
+
+  // ---- state changes -----------------------------------------------------------------------
+
+  /**
+   * Checks credentials (LOGIN, AUTHENTICATE) and enters the authenticated state. Failures are NO
+   * [AUTHENTICATIONFAILED], or [UNAVAILABLE] while the address or account is throttled
+   * (RFC 5530). The password is never logged.
+   */
+  async logIn(username: string, password: string): Promise<void> {
+    const result = await this.context.auth.authenticate(username, password, {
+      remoteAddress: this.transport.remoteAddress,
+      protocol: 'imap',
+    });
+    if (!result.ok) {
+      this.log.info({ evt: 'imap.auth-failed', reason: result.reason }, 'authentication failed');
+      if (result.reason === 'rate-limited') throw imapNo('Too many failed attempts, try again later', 'UNAVAILABLE');
+      throw imapNo('Authentication failed', 'AUTHENTICATIONFAILED');
+    }
+    this.user = result.account;
+    this.state = 'authenticated';
+    this.log = this.log.child({ user: result.account });
+  }
+
+  /** The tagged OK of a successful login carries the new capabilities (RFC 9051 §6.2.2). */
+  loggedInResult(): { text: string; code: string } {
+    return { text: 'Logged in', code: `CAPABILITY ${this.capabilities().join(' ')}` };
+  }
+
+  /** Selects a mailbox (SELECT, EXAMINE), leaving any previous one first (RFC 9051 §6.3.2). */
+  async open(mailbox: Mailbox, options: { readOnly: boolean }): Promise<SelectedMailbox> {
+    this.leaveMailbox();
+    const view = new SelectedMailbox(mailbox, options);
+    this.view = view;
+    try {
+      view.load(await this.store.listMessages(mailbox.id));
+    } catch (error) {
+      this.view = null;
+      throw error;
+    }
+    if (this.view !== view) throw new Error('Mailbox selection was superseded');
+    this.state = 'selected';
+    return view;
+  }
+
+  /** Back to the authenticated state without telling the client anything (CLOSE, UNSELECT). */
+  leaveMailbox(): void {
+    this.view = null;
+    if (this.state === 'selected') this.state = 'authenticated';
+  }
+
+  logout(): void {
+    this.view = null;
+    this.state = 'logout';
+  }
+
+  // ---- other sessions' changes ---------------------------------------------------------------
+
+  /** Called for every store change; keeps what concerns the selected mailbox. */
+  onStoreEvent(event: StoreEvent): void {
+    const view = this.view;
+    if (!view || event.account !== this.user || event.mailboxId !== view.mailboxId) return;
+    switch (event.kind) {
+      case 'append':
+      case 'flags':
+      case 'expunge':
+        view.queue(event);
+        break;
+      case 'mailbox-renamed':
+        view.name = event.name;
+        return;
+      case 'mailbox-deleted':
+        view.deleted = true;
+        break;
+      case 'mailbox-created':
+        return;
+    }
+    if (this.idling) this.announceUpdates({ allowExpunge: true });
+  }
+
+  /**
+   * Tells the client about queued changes to the selected mailbox. allowExpunge is false while
+   * answering FETCH, STORE or SEARCH (RFC 3501 §7.4.1): those expunges wait for a later command.
+   */
+  announceUpdates(options: { allowExpunge: boolean }): void {
+    const view = this.selected;
+    if (!view) return;
+    if (view.deleted) {
+      this.sendStatus('BYE', 'Selected mailbox was deleted, have to disconnect');
+      this.logout();
+      this.transport.close();
+      return;
+    }
+    for (const response of view.takeUpdates(options)) this.send(...response);
+  }
+
+  /** IDLE (RFC 2177): while on, changes are announced as they happen. */
+  setIdling(on: boolean): void {
+    this.idling = on;
+    if (on) this.announceUpdates({ allowExpunge: true });
+  }
+}
