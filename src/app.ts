@@ -5,15 +5,26 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Audit } from './audit/index.js';
 import { controlSocketPath, storePath } from './cli/control-client.js';
 import type { Config } from './config/schema.js';
 import { ControlServer } from './control/server.js';
 import { ImapServer } from './imap/server.js';
 import type { Logger } from './log.js';
+import { createResolver, type Resolver } from './dns/resolver.js';
+import { dkimSignerFromConfig, inboundVerifierFromConfig, type DkimSigner } from './mailauth/index.js';
 import { Authenticator } from './pipeline/auth.js';
 import { Pipeline } from './pipeline/index.js';
+import { Quotas } from './pipeline/quota.js';
+import { QueueAdmin } from './queue/admin.js';
+import type { Clock } from './queue/clock.js';
+import { OutboundQueue } from './queue/queue.js';
+import { queueResolver } from './queue/route.js';
+import { auditSink } from './plugins/gateways.js';
+import { PluginHost } from './plugins/host.js';
 import { UserManager } from './pipeline/users.js';
 import { createSmtpListener, type SmtpListener } from './smtp/server.js';
+import { startGatewayServices, type GatewayServices } from './gateways/index.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { loadOrCreateCertificate, type TlsMaterial } from './tls/certificate.js';
@@ -32,6 +43,16 @@ export interface App {
   pipeline: Pipeline;
   tls: TlsMaterial;
   listeners: BoundListener[];
+  /** The one DNS resolver (config.dns): mail authentication and outbound MX lookups. */
+  resolver: Resolver;
+  /** Outbound DKIM signing with <dataDir>/dkim keys, for the queue's delivery. */
+  dkimSigner: DkimSigner;
+  /** Audit trail and traffic counters; gateways report their acknowledgements here. */
+  audit: Audit;
+  /** The outbound queue: remote recipients, relay domains, DSNs (`queue.events` for listeners). */
+  queue: OutboundQueue;
+  /** SMS, fax and voice gateways, notifications, the gateway protocol listener (src/gateways). */
+  gateways: GatewayServices;
   /** Stops accepting, lets in-flight work finish within the shutdown timeout, closes the store. */
   close(): Promise<void>;
 }
@@ -41,7 +62,17 @@ interface Closable {
   close(): Promise<void>;
 }
 
-export async function startApp(config: Config, log: Logger): Promise<App> {
+/** What tests inject; production passes nothing. */
+export interface AppOptions {
+  /** The outbound queue's clock (retry timing tests). */
+  queueClock?: Clock;
+  /** Port of MX hosts for outbound delivery; 25 unless a test points it at a loopback peer. */
+  mxPort?: number;
+}
+
+export async function startApp(config: Config, log: Logger, options: AppOptions = {}): Promise<App> {
+  // Plugins load (and their config sections are checked) before anything opens: a bad one stops start-up.
+  const plugins = await PluginHost.load(config.plugins, { log: log.child({ mod: 'plugins' }) });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateCertificate({
     certPath: config.tls.cert,
@@ -59,14 +90,58 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       windowMs: config.auth.windowSeconds * 1000,
       cacheTtlMs: config.auth.cacheTtlSeconds * 1000,
     });
+    const audit = new Audit({
+      store,
+      log: log.child({ mod: 'audit' }),
+      auditRetentionDays: config.audit.retentionDays,
+      statsRetentionDays: config.stats.retentionDays,
+    });
+    await audit.start();
+    // Counters added after this close are written by store.close().
+    closables.push({ name: 'audit', close: () => audit.close() });
+    const resolver = createResolver(config.dns);
+    const dkimSigner = dkimSignerFromConfig(config, log.child({ mod: 'mailauth' }));
+    const queue = new OutboundQueue({
+      store: store.queue,
+      log: log.child({ mod: 'queue' }),
+      hostname: config.hostname,
+      config: config.queue,
+      routes: config.routes,
+      resolver: queueResolver(resolver),
+      signer: dkimSigner,
+      clock: options.queueClock,
+      mxPort: options.mxPort,
+    });
+    // Closed with the listeners, before the store: rounds in flight finish or are cut at the deadline.
+    closables.push({ name: 'queue', close: () => queue.close() });
+    const quotas = new Quotas(store, { defaultBytes: config.quota.defaultBytes === 0 ? null : config.quota.defaultBytes });
     const pipeline = new Pipeline({
+      quotas,
+      queue: queue.target,
+      relayDomains: config.relayDomains,
       store,
       log: log.child({ mod: 'pipeline' }),
       hostname: config.hostname,
       maxMessageSize: config.smtp.maxMessageSize,
       maxRecipients: config.smtp.maxRecipients,
+      mailauth: inboundVerifierFromConfig(config, resolver, log.child({ mod: 'mailauth' })),
+      audit,
+      plugins,
     });
+    // The plugins' gateways, notification rules and the gateway protocol listener (src/gateways).
+    const gateways = await startGatewayServices({
+      config: config.gateways, hostname: config.hostname, store, pipeline, plugins, audit: auditSink(audit), log: log.child({ mod: 'gateways' }),
+    });
+    closables.push({ name: 'gateways', close: () => gateways.close() });
+    if (gateways.listener) listeners.push({ name: 'gateways', protocol: 'http+json', ...gateways.listener });
+    // The queue's outcomes → plugins' delivered, deferred and bounced hooks.
+    queue.events.on('queue', (event) => plugins.queueEvent(event));
+    // Every queue step → the audit trail and the traffic counters.
+    audit.subscribe(queue.events);
     const users = new UserManager(store);
+    const adminServices = { users, store, queue: new QueueAdmin(store.queue, queue) };
+    queue.setDsnSubmitter(pipeline.submitDsn);
+    queue.start();
 
     const smtpRoles = [
       ['mx', config.smtp.mx, 'smtp'],
@@ -87,6 +162,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         maxMessageSize: config.smtp.maxMessageSize,
         maxConnections: config.smtp.maxConnections,
         idleTimeoutMs: config.smtp.idleTimeoutSeconds * 1000,
+        stats: audit,
       });
       const port = await smtp.listen();
       closables.push({ name: `smtp ${role}`, close: () => smtp.close() });
@@ -106,8 +182,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
         tls: { key: tls.key, cert: tls.cert },
         store,
         auth,
-        log: log.child({ proto: 'imap', listener: name }),
+        quotas,
+        log: log.child({ listener: name }),
         hostname: config.hostname,
+        stats: audit,
         limits: {
           maxConnections: config.imap.maxConnections,
           idleTimeoutMs: config.imap.idleTimeoutSeconds * 1000,
@@ -122,7 +200,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       listeners.push({ name: `imap.${name}`, protocol, host: listener.host, port });
     }
 
-    const control = new ControlServer({ path: controlSocketPath(config), users, log: log.child({ mod: 'control' }) });
+    const control = new ControlServer({ path: controlSocketPath(config), services: adminServices, log: log.child({ mod: 'control' }) });
     await control.listen();
     closables.push({ name: 'control socket', close: () => control.close() });
 
@@ -131,7 +209,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       closing ??= closeAll(closables, store, config.shutdownTimeoutSeconds * 1000, log);
       return closing;
     };
-    return { config, store, users, pipeline, tls, listeners, close };
+    return { config, store, users, pipeline, tls, listeners, resolver, dkimSigner, audit, queue, gateways, close };
   } catch (error) {
     await closeAll(closables, store, config.shutdownTimeoutSeconds * 1000, log);
     throw error;

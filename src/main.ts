@@ -23,6 +23,7 @@ export async function runServer(config: Config, options: RunOptions): Promise<Ap
   for (const listener of app.listeners) {
     out.write(`  ${listener.name.padEnd(18)} ${listener.protocol.padEnd(14)} ${listener.host}:${listener.port}\n`);
   }
+  for (const line of app.gateways.summary()) out.write(`${line}\n`);
   log.info({ evt: 'server.started', listeners: app.listeners, dataDir: config.dataDir }, 'server started');
 
   let stopping = false;

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { runAdminOperation, type AdminRequest } from '../control/operations.js';
+import { QueueAdmin } from '../queue/admin.js';
 import { silentLogger } from '../log.js';
 import { UserManager } from '../pipeline/users.js';
 import { openStore } from '../store/index.js';
@@ -69,7 +70,8 @@ export async function runAdmin(config: Config, request: AdminRequest): Promise<u
     );
   }
   try {
-    return await runAdminOperation(new UserManager(store), request);
+    const users = new UserManager(store);
+    return await runAdminOperation({ users, store, queue: new QueueAdmin(store.queue, null) }, request);
   } finally {
     await store.close();
   }

@@ -1,14 +1,17 @@
-/** `bridgehead domain add|list|remove <domain>`: the domains this server receives mail for. */
+/** `bridgehead domain add|list|remove <domain>`: the domains this server receives mail for; `domain dkim` is in dkim.ts. */
 import { runAdmin } from './control-client.js';
+import { isDkimInvocation, runDkim } from './dkim.js';
 import { configFrom, configOption, helpOption, parse, print, UsageError, type SubCommand } from './common.js';
 
-const help = `Usage: bridgehead domain <add|list|remove> [domain] [--config FILE]
+const help = `Usage: bridgehead domain <add|list|remove|dkim> [domain] [--config FILE]
 
 Manage the local domains: mail to addresses in them is delivered to local users and aliases.
 
   bridgehead domain add example.org      accept mail for example.org
   bridgehead domain list                 list local domains
   bridgehead domain remove example.org   stop accepting mail for it (refused while it has users)
+  bridgehead domain dkim example.org     create its DKIM signing key and print the DNS record
+                                         (bridgehead domain dkim --help: --show, --rotate, ...)
 
 Works whether the server runs or not; a running server sees the change at once.`;
 
@@ -17,6 +20,7 @@ export const domainCommand: SubCommand = {
   summary: 'add, list or remove local domains',
   help,
   async run(argv, io) {
+    if (isDkimInvocation(argv)) return runDkim(argv, io);
     const { values, positionals } = parse(argv, { ...configOption, ...helpOption });
     if (values.help) return print(io, help), 0;
     const [action, domain, ...extra] = positionals;
@@ -41,7 +45,7 @@ export const domainCommand: SubCommand = {
         return 0;
       }
       default:
-        throw new UsageError(action ? `unknown action: domain ${action}` : 'domain needs an action: add, list or remove');
+        throw new UsageError(action ? `unknown action: domain ${action}` : 'domain needs an action: add, list, remove or dkim');
     }
   },
 };

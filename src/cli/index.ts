@@ -4,13 +4,16 @@
  */
 import { ConfigError } from '../config/load.js';
 import { aliasCommand } from './alias.js';
+import { auditCommand } from './audit.js';
 import { UsageError, type CommandIo, type SubCommand } from './common.js';
 import { domainCommand } from './domain.js';
 import { initCommand } from './init.js';
+import { queueCommand } from './queue.js';
 import { serveCommand } from './serve.js';
+import { statsCommand } from './stats.js';
 import { userCommand } from './user.js';
 
-const commands: SubCommand[] = [serveCommand, initCommand, domainCommand, userCommand, aliasCommand];
+const commands: SubCommand[] = [serveCommand, initCommand, domainCommand, userCommand, aliasCommand, queueCommand, auditCommand, statsCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

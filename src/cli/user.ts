@@ -2,6 +2,8 @@
 import { runAdmin } from './control-client.js';
 import { configFrom, configOption, helpOption, parse, print, UsageError, type SubCommand } from './common.js';
 import { readNewPassword } from './prompt.js';
+import { runUserQuotaAction } from './user-quota.js';
+import { runUserProfileAction } from './user-set.js';
 
 const help = `Usage: bridgehead user <add|passwd|list|remove> [address] [options]
 
@@ -12,6 +14,10 @@ A new account gets the mailboxes INBOX, Drafts, Sent, Trash, Junk and Archive.
   bridgehead user passwd alice@example.org   change the password
   bridgehead user list [domain]              list accounts, optionally of one domain
   bridgehead user remove alice@example.org   delete the account and all its mail
+  bridgehead user set alice@example.org --phone +4915112345678 --fax ... --notify sms:boss@example.org
+                                             numbers and notification rules for the gateways
+  bridgehead user show alice@example.org     show them ('bridgehead user set --help' for details)
+  bridgehead user quota alice@example.org 2G show or set the storage quota (size, none or default)
 
 Options:
   --password-stdin   read the password from the first line of standard input instead of a
@@ -25,6 +31,8 @@ export const userCommand: SubCommand = {
   summary: 'add, list or remove accounts, change passwords',
   help,
   async run(argv, io) {
+    if (argv[0] === 'set' || argv[0] === 'show') return runUserProfileAction(argv, io);
+    if (argv[0] === 'quota') return runUserQuotaAction(argv, io);
     const { values, positionals } = parse(argv, {
       ...configOption,
       ...helpOption,

@@ -32,7 +32,9 @@ function validateNode(node: SchemaNode, value: unknown, path: string, problems: 
       const input = value as Record<string, unknown>;
       const output: Record<string, unknown> = {};
       for (const key of Object.keys(input)) {
-        if (!(key in node.fields) && !key.startsWith('$')) problems.push(`${path ? `${path}.` : ''}${key}: unknown key`);
+        if (key in node.fields || key.startsWith('$')) continue;
+        if (node.sections) output[key] = input[key];
+        else problems.push(`${path ? `${path}.` : ''}${key}: unknown key`);
       }
       for (const [key, child] of Object.entries(node.fields)) {
         output[key] = validateNode(child, input[key], path ? `${path}.${key}` : key, problems, baseDir);
@@ -69,6 +71,34 @@ function validateNode(node: SchemaNode, value: unknown, path: string, problems: 
         return value;
       }
       return resolve(baseDir, value);
+    case 'list': {
+      if (value === undefined) return [...node.default];
+      if (!Array.isArray(value)) {
+        problems.push(`${at}: expected a list, got ${describe(value)}`);
+        return [];
+      }
+      value.forEach((item, index) => {
+        if (typeof item !== 'string' || item.length === 0 || (node.pattern && !node.pattern.test(item))) {
+          problems.push(`${at}[${index}]: expected ${node.patternText ?? 'a non-empty string'}, got ${describe(item)}`);
+        }
+      });
+      return value;
+    }
+    case 'map': {
+      if (value === undefined) return {};
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        problems.push(`${at}: expected an object, got ${describe(value)}`);
+        return {};
+      }
+      const output: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+        if (key.startsWith('$')) continue;
+        const childPath = path ? `${path}.${key}` : key;
+        if (!node.keyPattern.test(key)) problems.push(`${childPath}: expected a key that is ${node.keyPatternText}`);
+        output[key] = validateNode(node.value, child, childPath, problems, baseDir);
+      }
+      return output;
+    }
   }
 }
 

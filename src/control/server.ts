@@ -10,8 +10,7 @@
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import type { UserManager } from '../pipeline/users.js';
-import { runAdminOperation } from './operations.js';
+import { runAdminOperation, type AdminServices } from './operations.js';
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 /** sun_path holds 108 bytes on Linux (104 on BSDs), including the terminating NUL. */
@@ -19,7 +18,7 @@ const MAX_SOCKET_PATH_BYTES = 103;
 
 export interface ControlServerOptions {
   path: string;
-  users: UserManager;
+  services: AdminServices;
   log: Logger;
 }
 
@@ -89,7 +88,7 @@ export class ControlServer {
       id = request.id ?? null;
       op = typeof request.op === 'string' ? request.op : '(missing)';
       const args = (typeof request.args === 'object' && request.args !== null ? request.args : {}) as Record<string, unknown>;
-      const result = await runAdminOperation(this.options.users, { op, args });
+      const result = await runAdminOperation(this.options.services, { op, args });
       this.options.log.info({ evt: 'control.op', op, ok: true }, 'control operation');
       socket.write(`${JSON.stringify({ id, ok: true, result: result ?? null })}\n`);
     } catch (error) {

@@ -96,7 +96,12 @@ export function flagsArgument(tokens: Token[]): string[] {
   return flags;
 }
 
-/** A sequence set atom (`1:3,5,7:*`); malformed ones are BAD (RFC 9051 §9 `sequence-set`). */
+/**
+ * A sequence set atom (`1:3,5,7:*`), or `$` for the saved search result (RFC 5182 §2.1, resolved
+ * by the selected view); malformed ones are BAD (RFC 9051 §9 `sequence-set`).
+ */
 export function sequenceSetArgument(token: Token | undefined): SequenceSet {
-  return parseSequenceSet(atomArgument(token, 'a sequence set'));
+  const text = atomArgument(token, 'a sequence set');
+  if (text === '$') return { ranges: [], saved: true };
+  return parseSequenceSet(text);
 }

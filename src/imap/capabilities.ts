@@ -4,10 +4,13 @@
  *
  * Invariants:
  * - Only what is fully implemented is advertised: clients switch extensions on without asking
- *   (CLIENTS.md §0). No CONDSTORE, QRESYNC, BINARY, COMPRESS, ESEARCH, LIST-STATUS, IMAP4rev2.
+ *   (CLIENTS.md §0). Not LITERAL-: LITERAL+ is offered, which already allows what LITERAL-
+ *   allows, while LITERAL- would tell clients to keep non-synchronizing literals under 4096
+ *   octets (RFC 7888 §4); advertising both would give them two answers. No QUOTASET: users
+ *   cannot set quotas (commands/setquota.ts).
  * - Before TLS on a plain port (RFC 9051 §6.2.1, §11.1): STARTTLS and LOGINDISABLED, and no AUTH=
  *   mechanism, because none may be used until the connection is protected; after STARTTLS the
- *   client asks again (RFC 3501 §6.2.1) and sees AUTH=PLAIN AUTH=LOGIN.
+ *   client asks again (RFC 3501 §6.2.1) and sees AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256.
  */
 
 export interface CapabilityContext {
@@ -18,19 +21,58 @@ export interface CapabilityContext {
   appendLimit: number;
 }
 
-/** Mechanisms for AUTHENTICATE (RFC 4616 PLAIN; LOGIN as every mail client knows it). */
-export const SASL_MECHANISMS = ['PLAIN', 'LOGIN'] as const;
+/**
+ * Mechanisms for AUTHENTICATE (RFC 4616 PLAIN; LOGIN as every mail client knows it; RFC 7677
+ * SCRAM-SHA-256, for accounts whose password was set since SCRAM data is kept).
+ */
+export const SASL_MECHANISMS = ['PLAIN', 'LOGIN', 'SCRAM-SHA-256'] as const;
 
 /** Extensions that ENABLE can switch on (RFC 5161); anything else is accepted and not listed. */
-export const ENABLEABLE = ['UTF8=ACCEPT'] as const;
+export const ENABLEABLE = ['UTF8=ACCEPT', 'CONDSTORE', 'QRESYNC', 'IMAP4rev2'] as const;
+
+/**
+ * What this server adds for searching, sorting and resynchronising (RFC 7162 CONDSTORE/QRESYNC,
+ * RFC 4731 ESEARCH, RFC 5182 SEARCHRES, RFC 5032 WITHIN, RFC 5256 SORT/THREAD, RFC 5957
+ * SORT=DISPLAY, RFC 5267 ESORT).
+ */
+const SYNC_AND_SEARCH = [
+  'CONDSTORE',
+  'QRESYNC',
+  'ESEARCH',
+  'SEARCHRES',
+  'WITHIN',
+  'SORT',
+  'SORT=DISPLAY',
+  'ESORT',
+  'THREAD=ORDEREDSUBJECT',
+  'THREAD=REFERENCES',
+];
+
+/**
+ * The extensions IMAP4rev2 builds in (RFC 9051 §1, Appendix E); LITERAL+ covers LITERAL-
+ * (RFC 7888 §4). IMAP4rev2 is advertised only while every one of them is, because imapflow,
+ * once it has enabled rev2, uses them without looking (CLIENTS.md §0).
+ */
+const REV2_INCLUDES = [
+  'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'ESEARCH', 'SEARCHRES', 'ENABLE', 'IDLE', 'SASL-IR', 'LIST-EXTENDED',
+  'LIST-STATUS', 'MOVE', 'LITERAL+', 'BINARY', 'SPECIAL-USE', 'STATUS=SIZE',
+];
 
 export function capabilities(context: CapabilityContext): string[] {
-  if (!context.authenticated) {
-    const list = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
-    if (context.secure) list.push(...SASL_MECHANISMS.map((mechanism) => `AUTH=${mechanism}`));
-    else list.push('STARTTLS', 'LOGINDISABLED');
-    return list;
-  }
+  if (!context.authenticated) return preLoginCapabilities(context);
+  const list = postLoginCapabilities(context);
+  if (REV2_INCLUDES.every((name) => list.includes(name))) list.splice(1, 0, 'IMAP4rev2');
+  return list;
+}
+
+function preLoginCapabilities(context: CapabilityContext): string[] {
+  const list = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
+  if (context.secure) list.push(...SASL_MECHANISMS.map((mechanism) => `AUTH=${mechanism}`));
+  else list.push('STARTTLS', 'LOGINDISABLED');
+  return list;
+}
+
+function postLoginCapabilities(context: CapabilityContext): string[] {
   return [
     'IMAP4rev1',
     'LITERAL+',
@@ -47,5 +89,15 @@ export function capabilities(context: CapabilityContext): string[] {
     'SPECIAL-USE',
     'UTF8=ACCEPT',
     `APPENDLIMIT=${context.appendLimit}`,
+    'COMPRESS=DEFLATE',
+    'MULTIAPPEND',
+    'BINARY',
+    'QUOTA',
+    'QUOTA=RES-STORAGE',
+    'STATUS=SIZE',
+    'SAVEDATE',
+    'LIST-STATUS',
+    'CREATE-SPECIAL-USE',
+    ...SYNC_AND_SEARCH,
   ];
 }

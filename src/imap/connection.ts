@@ -16,6 +16,9 @@
  *   reads nor sends is disconnected by the idle timer.
  * - STARTTLS discards everything the client sent after the command (CVE-2011-0411) and starts a
  *   fresh parser on the TLS stream.
+ * - COMPRESS=DEFLATE (RFC 4978): from the octet after its tagged OK, everything passes the
+ *   DeflateLayer (compression.ts) both ways, over TLS when TLS is on; octets the client pipelined
+ *   after the command are inflated first. Output bounds count octets before compression.
  * - Logs: one `imap.command` line per command with cid (bound by the server's child logger), user,
  *   command name, result and duration; never arguments (LOGIN and AUTHENTICATE carry passwords).
  */
@@ -26,6 +29,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import { imapBad } from '../errors.js';
 import type { Logger } from '../log.js';
 import { executeCommand } from './commands/index.js';
+import { DeflateLayer } from './compression.js';
 import { CommandParser } from './protocol/parser.js';
 import type { ParsedCommand, ParserEvent, ParserLimits } from './protocol/types.js';
 import { continuation, tagged, untaggedStatus } from './protocol/writer.js';
@@ -56,6 +60,11 @@ const MAX_CONSECUTIVE_BAD = 20;
 const CLOSE_GRACE_MS = 2000;
 /** Deepest nesting of lists in a command; real commands stay below 5. */
 const MAX_DEPTH = 16;
+/**
+ * Responses are gathered and sent as one socket write per turn of the event loop, or sooner once
+ * this many octets wait: a 100,000-line FETCH becomes a few hundred TLS records, not 100,000.
+ */
+const COALESCE_BYTES = 64 * 1024;
 
 export class Connection implements SessionTransport {
   readonly cid: string;
@@ -69,6 +78,8 @@ export class Connection implements SessionTransport {
   private readonly log: Logger;
   private tls: boolean;
   private startedTls = false;
+  /** COMPRESS=DEFLATE is active (RFC 4978): all octets after its OK pass through this layer. */
+  private compression: DeflateLayer | null = null;
   private busy = false;
   private pumping = false;
   private closing = false;
@@ -76,6 +87,10 @@ export class Connection implements SessionTransport {
   private consecutiveBad = 0;
   private lineWaiter: { resolve: (line: Buffer | null) => void; reject: (error: Error) => void } | null = null;
   private readonly drainWaiters: Array<() => void> = [];
+  /** Responses written but not yet handed to the socket (see COALESCE_BYTES). */
+  private coalesced: Buffer[] = [];
+  private coalescedBytes = 0;
+  private flushScheduled = false;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
@@ -112,6 +127,10 @@ export class Connection implements SessionTransport {
     return !this.tls && !this.startedTls;
   }
 
+  get compressed(): boolean {
+    return this.compression !== null;
+  }
+
   /** Resolves once the socket is closed. */
   get done(): Promise<void> {
     return this.closedPromise;
@@ -137,16 +156,46 @@ export class Connection implements SessionTransport {
 
   write(data: Buffer): void {
     if (this.closed || this.socket.destroyed) return;
-    if (this.socket.writableLength > this.limits.maxOutputBuffer) {
-      this.log.warn({ evt: 'imap.output-overflow', buffered: this.socket.writableLength }, 'client does not read its responses');
+    if (this.outputPending > this.limits.maxOutputBuffer) {
+      this.log.warn({ evt: 'imap.output-overflow', buffered: this.outputPending }, 'client does not read its responses');
       this.destroy();
       return;
     }
-    this.socket.write(data);
+    if (this.compression) {
+      this.compression.write(data);
+      return;
+    }
+    this.coalesced.push(data);
+    this.coalescedBytes += data.length;
+    if (this.coalescedBytes >= COALESCE_BYTES) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  /** Hands the gathered responses to the socket as one write. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.coalesced.length === 0) return;
+    const data = this.coalesced.length === 1 ? this.coalesced[0] : Buffer.concat(this.coalesced, this.coalescedBytes);
+    this.coalesced = [];
+    this.coalescedBytes = 0;
+    if (!this.closed && !this.socket.destroyed) this.socket.write(data);
+  }
+
+  /** Response octets written but not yet sent (before compression, when it is on). */
+  private get outputPending(): number {
+    return this.coalescedBytes + (this.compression ? this.compression.pending : this.socket.writableLength);
   }
 
   waitForOutput(): Promise<void> {
-    if (this.closed || this.socket.writableLength <= this.limits.maxOutputBuffer) return Promise.resolve();
+    if (this.closed || this.outputPending <= this.limits.maxOutputBuffer) return Promise.resolve();
+    this.flush();
+    if (this.outputPending <= this.limits.maxOutputBuffer) return Promise.resolve();
+    const compression = this.compression;
+    if (compression) return compression.waitForDrain().then(() => this.waitForOutput());
     return new Promise((resolve) => {
       this.drainWaiters.push(resolve);
       if (this.drainWaiters.length === 1) this.socket.once('drain', () => this.releaseDrainWaiters());
@@ -163,6 +212,8 @@ export class Connection implements SessionTransport {
   }
 
   async startTls(): Promise<void> {
+    // The tagged OK goes out in the clear, before the handshake.
+    this.flush();
     const plain = this.socket;
     // Anything pipelined after STARTTLS was sent in the clear: drop it, parser and socket buffer.
     this.parser = new CommandParser(this.parserLimits);
@@ -181,10 +232,35 @@ export class Connection implements SessionTransport {
     }
   }
 
+  /**
+   * Starts COMPRESS=DEFLATE (RFC 4978 §3), right after its tagged OK was written: from here on
+   * both directions are compressed. Octets the client sent after the command are already
+   * compressed; they are taken back from the parser and inflated first.
+   */
+  startCompression(): void {
+    if (this.compression || this.closed) return;
+    // The tagged OK goes out uncompressed.
+    this.flush();
+    const leftover = this.parser.takeUnconsumed();
+    this.compression = new DeflateLayer(this.socket, {
+      onInput: (chunk) => {
+        this.parser.push(chunk);
+        this.pump();
+      },
+      onError: (error) => {
+        this.log.info({ evt: 'imap.compress-error', err: error.message }, 'invalid compressed data');
+        this.destroy();
+      },
+    });
+    if (leftover.length > 0) this.compression.input(leftover);
+  }
+
   close(): void {
     if (this.closing || this.closed) return;
     this.closing = true;
-    this.socket.end();
+    this.flush();
+    if (this.compression) this.compression.end();
+    else this.socket.end();
     setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
   }
 
@@ -194,6 +270,10 @@ export class Connection implements SessionTransport {
     socket.on('data', (chunk: Buffer) => {
       if (this.closing) return;
       this.idleTimer?.refresh();
+      if (this.compression) {
+        this.compression.input(chunk);
+        return;
+      }
       this.parser.push(chunk);
       this.pump();
     });
@@ -269,8 +349,15 @@ export class Connection implements SessionTransport {
   /** Paused while a command runs that reads no lines, so input waits in the kernel, not here. */
   private updateFlow(): void {
     if (this.closed) return;
-    if (this.busy && !this.lineWaiter) this.socket.pause();
-    else this.socket.resume();
+    const paused = this.busy && !this.lineWaiter;
+    if (this.compression) {
+      if (paused) this.compression.pause();
+      else this.compression.resume();
+    } else if (paused) {
+      this.socket.pause();
+    } else {
+      this.socket.resume();
+    }
   }
 
   private onParseError(event: Extract<ParserEvent, { kind: 'error' }>): void {
@@ -324,6 +411,7 @@ export class Connection implements SessionTransport {
   }
 
   private destroy(): void {
+    this.compression?.destroy();
     this.socket.destroy();
   }
 
@@ -335,6 +423,7 @@ export class Connection implements SessionTransport {
     if (this.closed) return;
     this.closed = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.compression?.destroy();
     this.releaseDrainWaiters();
     const waiter = this.lineWaiter;
     this.lineWaiter = null;

@@ -32,9 +32,16 @@ export function normalizeMailboxName(name: string): string {
   return 'INBOX' + name.slice(first.length);
 }
 
-/** Wire text of a name (or a LIST pattern) → store form. Invalid modified UTF-7 is BAD. */
+/**
+ * Wire text of a name (or a LIST pattern) → store form. Invalid modified UTF-7 is BAD; after
+ * UTF8=ACCEPT, invalid UTF-8 (decoded to U+FFFD) is BAD and names are normalised to NFC, the form
+ * RFC 6855 §3 asks for (Net-Unicode, RFC 5198 §2), so "é" typed two ways is one mailbox.
+ */
 export function decodeName(wire: string, encoding: NameEncoding): string {
-  if (encoding.utf8) return wire;
+  if (encoding.utf8) {
+    if (wire.includes('\uFFFD')) throw imapBad('Mailbox name is not valid UTF-8');
+    return wire.normalize('NFC');
+  }
   try {
     return decodeMailboxName(wire);
   } catch {
@@ -54,8 +61,9 @@ export function mailboxArgument(token: Token | undefined, encoding: NameEncoding
 export function checkNewMailboxName(name: string): void {
   if (name === '') throw imapNo('Mailbox name is empty', 'CANNOT');
   if (Buffer.byteLength(name) > MAX_NAME_OCTETS) throw imapNo('Mailbox name is too long', 'CANNOT');
-  // Control characters cannot be written in a quoted string; wildcards would make LIST ambiguous.
-  if (/[\x00-\x1f\x7f*%]/.test(name)) throw imapNo('Mailbox name contains invalid characters', 'CANNOT');
+  // Control characters cannot be written in a quoted string; wildcards would make LIST ambiguous;
+  // C1 controls and the line and paragraph separators are excluded by RFC 6855 §3.
+  if (/[\x00-\x1f\x7f-\x9f\u2028\u2029*%]/.test(name)) throw imapNo('Mailbox name contains invalid characters', 'CANNOT');
   if (name.split(DELIMITER).some((level) => level === '')) {
     throw imapNo('Mailbox name has an empty hierarchy level', 'CANNOT');
   }

@@ -14,10 +14,22 @@
  *   modseq the view already has are ignored.
  * - EXPUNGE announcements can be held back (during FETCH, STORE, SEARCH: RFC 3501 §7.4.1); the
  *   messages then stay in the view, so later EXISTS counts still include them.
+ * - `highestModSeq` is the highest modseq the view reflects (CONDSTORE, RFC 7162 §3.1.2.1);
+ *   knownModSeq() is what may be reported as HIGHESTMODSEQ: below every change still queued, so
+ *   a client that resynchronises from it never misses one (RFC 7162 §3.2).
+ * - Expunges are announced as `* n EXPUNGE`, or once QRESYNC is enabled as `* VANISHED uids`
+ *   (RFC 7162 §3.2.10); flag changes carry MODSEQ once CONDSTORE is enabled (RFC 7162 §3.1.4).
+ * - The saved search result (`$`, RFC 5182) is kept as UIDs, so expunged messages drop out of it
+ *   by themselves; it starts empty at every SELECT/EXAMINE (RFC 5182 §2.1).
  */
 import type { FlagChange, Mailbox, MessageMeta, StoreEvent } from '../store/types.js';
 import { renderFlags } from './fetch/index.js';
-import { resolveSequenceNumbers, resolveUidsToSequenceNumbers, type SequenceSet } from './protocol/sequence.js';
+import {
+  formatSequenceSet,
+  resolveSequenceNumbers,
+  resolveUidsToSequenceNumbers,
+  type SequenceSet,
+} from './protocol/sequence.js';
 import { atom, type ImapValue } from './protocol/types.js';
 
 /** One untagged response: the values after "* ". */
@@ -28,6 +40,16 @@ export interface ViewMessage {
   meta: MessageMeta;
 }
 
+/** How changes are reported to this client: per the extensions it enabled. */
+export interface UpdateOptions {
+  /** EXPUNGE/VANISHED may be sent now (not while answering FETCH, STORE, SEARCH). */
+  allowExpunge: boolean;
+  /** CONDSTORE is enabled: flag updates carry MODSEQ (RFC 7162 §3.1.4). */
+  modseq?: boolean;
+  /** QRESYNC is enabled: expunges are VANISHED responses (RFC 7162 §3.2.10). */
+  vanished?: boolean;
+}
+
 export class SelectedMailbox {
   readonly mailboxId: string;
   readonly uidValidity: number;
@@ -36,6 +58,10 @@ export class SelectedMailbox {
   name: string;
   /** The mailbox was deleted by another session: the client must be disconnected (RFC 9051 §6.3.4). */
   deleted = false;
+  /** Highest modseq the view reflects (see the module comment and knownModSeq). */
+  highestModSeq = 0;
+  /** UIDs of the saved search result, `$` (RFC 5182). */
+  savedUids: ReadonlySet<number> = new Set();
   private messages: MessageMeta[] = [];
   private pending: StoreEvent[] = [];
 
@@ -46,9 +72,23 @@ export class SelectedMailbox {
     this.readOnly = options.readOnly;
   }
 
-  /** Sets the initial listing. Events queued before it are kept and re-applied idempotently. */
-  load(messages: MessageMeta[]): void {
+  /**
+   * Sets the initial listing and the mailbox's highest modseq read before it. Events queued
+   * meanwhile are kept and re-applied idempotently.
+   */
+  load(messages: MessageMeta[], highestModSeq: number): void {
     this.messages = messages.slice();
+    this.highestModSeq = highestModSeq;
+  }
+
+  /**
+   * The HIGHESTMODSEQ this client may be told: every change up to it has been announced, none
+   * is still queued (RFC 7162 §3.2: never above a delayed EXPUNGE or VANISHED).
+   */
+  knownModSeq(): number {
+    let known = this.highestModSeq;
+    for (const event of this.pending) known = Math.min(known, eventModSeq(event) - 1);
+    return known;
   }
 
   get exists(): number {
@@ -103,6 +143,9 @@ export class SelectedMailbox {
    * the view are ignored (RFC 3501 §6.4.8); for sequence-number sets the caller has checked them.
    */
   resolve(set: SequenceSet, options: { uid: boolean }): ViewMessage[] {
+    if (set.saved) {
+      return this.all().filter((message) => this.savedUids.has(message.meta.uid));
+    }
     const seqs = options.uid
       ? resolveUidsToSequenceNumbers(set, this.uids())
       : resolveSequenceNumbers(set, this.messages.length);
@@ -117,7 +160,34 @@ export class SelectedMailbox {
       const current = this.messages[seq - 1];
       if (change.modseq <= current.modseq) continue;
       this.messages[seq - 1] = { ...current, flags: change.flags, modseq: change.modseq };
+      this.highestModSeq = Math.max(this.highestModSeq, change.modseq);
     }
+  }
+
+  /**
+   * Removes messages this session expunged (EXPUNGE, MOVE) and returns the responses that tell
+   * the client: `* n EXPUNGE` highest first, or one `* VANISHED uids` (RFC 7162 §3.2.10).
+   */
+  expungeResponses(uids: number[], options: { vanished: boolean }): UntaggedResponse[] {
+    const removed = this.removeKnown(uids);
+    if (removed.length === 0) return [];
+    if (options.vanished) {
+      const ascending = removed.map(([, uid]) => uid).reverse();
+      return [[atom('VANISHED'), atom(formatSequenceSet(ascending))]];
+    }
+    return removed.map(([seq]) => [seq, atom('EXPUNGE')]);
+  }
+
+  /** Removes the UIDs the view knows, highest first; returns [seq, uid] of each. */
+  private removeKnown(uids: number[]): Array<[number, number]> {
+    const removed: Array<[number, number]> = [];
+    for (const uid of [...uids].sort((a, b) => b - a)) {
+      const seq = this.seqOfUid(uid);
+      if (seq === 0) continue;
+      this.messages.splice(seq - 1, 1);
+      removed.push([seq, uid]);
+    }
+    return removed;
   }
 
   /**
@@ -126,14 +196,7 @@ export class SelectedMailbox {
    * valid (RFC 3501 §7.4.1).
    */
   remove(uids: number[]): number[] {
-    const seqs: number[] = [];
-    for (const uid of [...uids].sort((a, b) => b - a)) {
-      const seq = this.seqOfUid(uid);
-      if (seq === 0) continue;
-      this.messages.splice(seq - 1, 1);
-      seqs.push(seq);
-    }
-    return seqs;
+    return this.removeKnown(uids).map(([seq]) => seq);
   }
 
   /** Queues a store event for this mailbox; the session announces it when allowed. */
@@ -149,7 +212,7 @@ export class SelectedMailbox {
    * Applies the queued events and returns what to tell the client, in order. With allowExpunge
    * false, expunges stay queued (and their messages in the view) for a later call.
    */
-  takeUpdates(options: { allowExpunge: boolean }): UntaggedResponse[] {
+  takeUpdates(options: UpdateOptions): UntaggedResponse[] {
     const out: UntaggedResponse[] = [];
     const held: StoreEvent[] = [];
     let announcedExists = this.messages.length;
@@ -166,7 +229,8 @@ export class SelectedMailbox {
           continue;
         }
         if (existsDirty) announceExists();
-        for (const seq of this.remove(event.uids)) out.push([seq, atom('EXPUNGE')]);
+        // A loop, not push(...): one expunge may remove very many messages.
+        for (const response of this.expungeResponses(event.uids, { vanished: options.vanished === true })) out.push(response);
         announcedExists = this.messages.length;
       } else if (event.kind === 'append') {
         for (const meta of [...event.messages].sort((a, b) => a.uid - b.uid)) {
@@ -182,12 +246,28 @@ export class SelectedMailbox {
           if (change.modseq <= current.modseq) continue;
           this.messages[seq - 1] = { ...current, flags: change.flags, modseq: change.modseq };
           if (existsDirty && seq > announcedExists) announceExists();
-          out.push([seq, atom('FETCH'), [atom('UID'), change.uid, atom('FLAGS'), renderFlags(change.flags)]]);
+          const items: ImapValue[] = [atom('UID'), change.uid, atom('FLAGS'), renderFlags(change.flags)];
+          if (options.modseq) items.push(atom('MODSEQ'), [change.modseq]);
+          out.push([seq, atom('FETCH'), items]);
         }
       }
+      this.highestModSeq = Math.max(this.highestModSeq, eventModSeq(event, 'highest'));
     }
     if (existsDirty) announceExists();
     this.pending = held;
     return out;
   }
+}
+
+/** The lowest (or highest) modseq an append, flags or expunge event carries. */
+function eventModSeq(event: StoreEvent, which: 'lowest' | 'highest' = 'lowest'): number {
+  let values: number[];
+  if (event.kind === 'append') values = event.messages.map((meta) => meta.modseq);
+  else if (event.kind === 'flags') values = event.changes.map((change) => change.modseq);
+  else if (event.kind === 'expunge') values = [event.modseq];
+  else return which === 'lowest' ? Infinity : 0;
+  // A loop, not Math.min(...values): a large COPY is one event with very many messages.
+  let result = which === 'lowest' ? Infinity : 0;
+  for (const value of values) result = which === 'lowest' ? Math.min(result, value) : Math.max(result, value);
+  return result;
 }

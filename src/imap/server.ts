@@ -13,8 +13,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createPlainServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import type { TrafficCounter } from '../audit/events.js';
 import type { Logger } from '../log.js';
 import type { Authenticator } from '../pipeline/auth.js';
+import { Quotas } from '../pipeline/quota.js';
 import type { Store, StoreEvent } from '../store/types.js';
 import { Connection } from './connection.js';
 import { untaggedStatus } from './protocol/writer.js';
@@ -27,8 +29,12 @@ export interface ImapServerOptions {
   tls: { key: Buffer; cert: Buffer };
   store: Store;
   auth: Authenticator;
+  /** Storage quotas; default: only accounts' own limits, no server-wide default. */
+  quotas?: Quotas;
   log: Logger;
   hostname: string;
+  /** Traffic counters (src/audit): sessions, refused connections, authentication failures. */
+  stats?: TrafficCounter;
   limits: {
     maxConnections: number;
     /** RFC 9051 §5.4: at least 30 minutes. */
@@ -49,6 +55,7 @@ export class ImapServer {
   private readonly options: ImapServerOptions;
   private readonly log: Logger;
   private readonly secureContext: SecureContext;
+  private readonly quotas: Quotas;
   private readonly open = new Set<Connection>();
   private server: Server | null = null;
   private nextId = 0;
@@ -60,6 +67,7 @@ export class ImapServer {
   constructor(options: ImapServerOptions) {
     this.options = options;
     this.log = options.log.child({ proto: 'imap' });
+    this.quotas = options.quotas ?? new Quotas(options.store, { defaultBytes: null });
     this.secureContext = createSecureContext({ key: options.tls.key, cert: options.tls.cert });
   }
 
@@ -109,6 +117,7 @@ export class ImapServer {
     socket.setKeepAlive(true, KEEPALIVE_MS);
     if (!this.server || this.open.size >= this.options.limits.maxConnections) {
       this.log.warn({ evt: 'imap.too-many-connections', remoteAddress: socket.remoteAddress }, 'connection refused');
+      this.options.stats?.count('rejected.connections');
       socket.end(untaggedStatus('BYE', 'Too many connections'));
       setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
       return;
@@ -120,9 +129,10 @@ export class ImapServer {
       secure,
       secureContext: this.secureContext,
       limits: this.options.limits,
-      context: { store: this.options.store, auth: this.options.auth, hostname: this.options.hostname },
+      context: { store: this.options.store, auth: this.options.auth, quotas: this.quotas, hostname: this.options.hostname, stats: this.options.stats },
       log: this.log.child({ cid }),
     });
+    this.options.stats?.count('sessions.imap');
     this.open.add(connection);
     void connection.done.then(() => this.open.delete(connection));
     connection.start();

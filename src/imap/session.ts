@@ -13,8 +13,10 @@
  *   happens in between is lost (the view applies them idempotently).
  */
 import { imapNo } from '../errors.js';
+import type { TrafficCounter } from '../audit/events.js';
 import type { Logger } from '../log.js';
 import type { Authenticator } from '../pipeline/auth.js';
+import type { Quotas } from '../pipeline/quota.js';
 import type { Mailbox, Store, StoreEvent } from '../store/types.js';
 import { capabilities } from './capabilities.js';
 import type { NameEncoding } from './mailbox-names.js';
@@ -39,6 +41,10 @@ export interface SessionTransport {
   readLine(): Promise<Buffer | null>;
   /** Upgrades the connection to TLS (RFC 9051 §6.2.1); resolves once the handshake is done. */
   startTls(): Promise<void>;
+  /** COMPRESS=DEFLATE is active (RFC 4978). */
+  readonly compressed: boolean;
+  /** Compresses both directions from now on (RFC 4978 §3); called right after COMPRESS's OK. */
+  startCompression(): void;
   /** Ends the connection once what was written is sent. */
   close(): void;
 }
@@ -51,9 +57,13 @@ export interface SessionLimits {
 export interface SessionContext {
   store: Store;
   auth: Authenticator;
+  /** Storage quotas (QUOTA, RFC 9208; checked by APPEND and COPY). */
+  quotas: Quotas;
   log: Logger;
   hostname: string;
   limits: SessionLimits;
+  /** Traffic counters (src/audit): authentication failures. */
+  stats?: TrafficCounter;
 }
 
 export class Session {
@@ -62,6 +72,14 @@ export class Session {
   user: string | null = null;
   /** UTF8=ACCEPT is enabled (RFC 6855 §3). */
   utf8 = false;
+  /**
+   * CONDSTORE is enabled (RFC 7162 §3.1): by ENABLE or by any command that uses modseqs; flag
+   * updates then carry MODSEQ. QRESYNC (§3.2) implies it and turns EXPUNGE into VANISHED.
+   */
+  condstore = false;
+  qresync = false;
+  /** ENABLE IMAP4rev2 (RFC 9051): rev2 replies (ESEARCH, no RECENT, LIST at SELECT, ...). */
+  rev2 = false;
   /** The selected mailbox, or the one being selected while its listing loads. */
   private view: SelectedMailbox | null = null;
   private idling = false;
@@ -144,12 +162,20 @@ export class Session {
     });
     if (!result.ok) {
       this.log.info({ evt: 'imap.auth-failed', reason: result.reason }, 'authentication failed');
+      this.context.stats?.count('auth.failures');
       if (result.reason === 'rate-limited') throw imapNo('Too many failed attempts, try again later', 'UNAVAILABLE');
       throw imapNo('Authentication failed', 'AUTHENTICATIONFAILED');
     }
     this.user = result.account;
     this.state = 'authenticated';
     this.log = this.log.child({ user: result.account });
+  }
+
+  /** Enters the authenticated state for an account whose proof was checked elsewhere (SCRAM). */
+  enterAuthenticated(account: string): void {
+    this.user = account;
+    this.state = 'authenticated';
+    this.log = this.log.child({ user: account });
   }
 
   /** The tagged OK of a successful login carries the new capabilities (RFC 9051 §6.2.2). */
@@ -163,7 +189,9 @@ export class Session {
     const view = new SelectedMailbox(mailbox, options);
     this.view = view;
     try {
-      view.load(await this.store.listMessages(mailbox.id));
+      // Read once the view receives events: a change after this read is queued (RFC 7162 §3.1.2.1).
+      const current = await this.store.getMailboxById(mailbox.id);
+      view.load(await this.store.listMessages(mailbox.id), current?.highestModSeq ?? mailbox.highestModSeq);
     } catch (error) {
       this.view = null;
       throw error;
@@ -221,7 +249,8 @@ export class Session {
       this.transport.close();
       return;
     }
-    for (const response of view.takeUpdates(options)) this.send(...response);
+    const updates = view.takeUpdates({ ...options, modseq: this.condstore, vanished: this.qresync });
+    for (const response of updates) this.send(...response);
   }
 
   /** IDLE (RFC 2177): while on, changes are announced as they happen. */

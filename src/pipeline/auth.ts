@@ -83,6 +83,26 @@ export class Authenticator {
     return { ok: false, reason: 'bad-credentials' };
   }
 
+  /**
+   * For mechanisms that check a proof instead of a password (SCRAM, pipeline/scram.ts), which
+   * call these two around their own check: whether attempts are refused for now (answered after
+   * the failure delay, like authenticate()), and the failure to count (also delayed).
+   */
+  async refusesAttempts(username: string, context: AuthContext): Promise<boolean> {
+    const address = username.trim().toLowerCase();
+    const now = Date.now();
+    if (!this.isThrottled(`ip:${context.remoteAddress}`, now) && !this.isThrottled(`user:${address}`, now)) return false;
+    await delay(this.options.failureDelayMs);
+    return true;
+  }
+
+  async countFailure(username: string, context: AuthContext): Promise<void> {
+    const now = Date.now();
+    this.recordFailure(`ip:${context.remoteAddress}`, now);
+    this.recordFailure(`user:${username.trim().toLowerCase()}`, now);
+    await delay(this.options.failureDelayMs);
+  }
+
   private isThrottled(key: string, now: number): boolean {
     const window = this.failures.get(key);
     if (!window) return false;

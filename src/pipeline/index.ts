@@ -4,24 +4,42 @@
  * habit 4); every decision about senders, recipients and delivery is made here.
  *
  * Invariants:
- * - Never an open relay: MX accepts only recipients that resolve to local accounts; submission
- *   requires an authenticated user who owns the sender address, and relay to remote domains is
- *   refused with a temporary error until the outbound queue exists.
+ * - Never an open relay: MX accepts only recipients that resolve to local accounts or lie in a
+ *   configured relay domain (the bridgehead role); submission requires an authenticated user
+ *   who owns the sender address, and only then relays to remote domains. Address-literal
+ *   domains are never relayed. Without an outbound queue, remote recipients are refused.
  * - `deliver` re-checks sender and recipients itself, so a front end that skipped a check cannot
  *   bypass it, and resolves only after the store has durably written the message (the SMTP 250
  *   is sent after that, DESIGN.md "Storage").
+ * - Remote recipients go to the queue target (pipeline/target.ts, src/queue), local ones to the
+ *   store, in one acceptance: the queue writes first (it can abort: its entry is removed), the
+ *   store last (stored mail is visible at once), so a failure leaves nothing behind and the
+ *   client retries the whole message. Queued bytes carry Received but no Return-Path, which
+ *   belongs to final delivery (RFC 5321 §4.4).
  * - One message id per accepted message (message-id.ts), in the Received header, in every log
  *   line about the message and in the reply.
  * - The stored bytes are the received bytes with Return-Path and Received prepended
- *   (RFC 5321 §4.4), nothing else changed; the bytes are stored once for all recipients.
+ *   (RFC 5321 §4.4), nothing else changed; the bytes are stored once for all recipients. MX mail
+ *   verified by mailauth also gets Authentication-Results, and loses forged ones (RFC 8601 §5).
+ *   Plugins' `data` hooks may add, change or remove header fields (src/plugins/stage.ts).
+ * - Plugin hooks run before the built-in check of their step (mailFrom, rcptTo, route);
+ *   a plugin can refuse, never lift the sender rule; its rcptTo accept vouches only for an
+ *   address a route hook then routes (src/plugins/api.ts, "Verdicts").
  */
 import { Smtp, SmtpError, StoreError } from '../errors.js';
+import type { Audit } from '../audit/index.js';
 import type { Logger } from '../log.js';
+import { junkTargets } from '../mailauth/quarantine.js';
+import type { InboundVerifier } from '../mailauth/verify.js';
+import { enforceDecision, PluginHost } from '../plugins/host.js';
+import { planMessage } from '../plugins/stage.js';
 import type { DeliveryTarget, Store } from '../store/types.js';
 import { normalizeDomain, parseMailbox } from './address.js';
 import { newMessageId } from './message-id.js';
+import { QuotaExceededError, Quotas } from './quota.js';
 import { resolveRecipient, type Resolution } from './recipients.js';
-import { PipelineReplies } from './replies.js';
+import type { EnvelopeDsn, MessageSource, MessageTarget, RecipientDsn, TargetDelivery, TargetMessage, TargetRecipient } from './target.js';
+import { composeDsn } from '../queue/dsn.js';
 
 export { newMessageId } from './message-id.js';
 
@@ -37,13 +55,28 @@ export interface SessionInfo {
   secure: boolean;
   tlsProtocol?: string;
   tlsCipher?: string;
+  /** For a message a gateway injected (src/plugins/gateways.ts): the gateway's name. */
+  gateway?: string | null;
 }
 
 export interface Envelope {
   /** Reverse-path without angle brackets; "" is the null sender. */
   from: string;
   to: string[];
+  /** RFC 3461 RET and ENVID from MAIL FROM (submission advertises DSN). */
+  dsn?: EnvelopeDsn;
+  /** RFC 3461 NOTIFY and ORCPT per recipient, aligned with `to`. */
+  rcptDsn?: RecipientDsn[];
 }
+
+/** Where one recipient goes. */
+type Route = { kind: 'local'; accounts: string[] } | { kind: 'remote'; address: string };
+
+const NO_RECIPIENT_DSN: RecipientDsn = { notify: null, orcpt: null };
+
+/** How long a route decided at RCPT may be used by the DATA that follows. */
+const ROUTE_MEMORY_MS = 60_000;
+const MAX_REMEMBERED_ROUTES = 50_000;
 
 export interface PipelineOptions {
   store: Store;
@@ -54,6 +87,18 @@ export interface PipelineOptions {
   maxRecipients: number;
   /** More Received headers than this means a mail loop (RFC 5321 §6.3); default 50. */
   maxReceivedHeaders?: number;
+  /** Plugin hooks (src/plugins/host.ts); absent: no plugins. */
+  plugins?: PluginHost;
+  /** SPF/DKIM/DMARC/ARC verification of MX mail (src/mailauth/verify.ts); absent: not verified. */
+  mailauth?: InboundVerifier | null;
+  /** The outbound queue's target (src/queue); absent: remote recipients are refused. */
+  queue?: MessageTarget | null;
+  /** Non-local domains the MX accepts and queues to their route (lower-case). */
+  relayDomains?: string[];
+  /** Audit trail and traffic counters (src/audit); absent: nothing recorded. */
+  audit?: Audit | null;
+  /** Storage quotas (quota.ts); absent: only accounts' own limits, no server-wide default. */
+  quotas?: Quotas;
 }
 
 export const DEFAULT_MAX_RECEIVED_HEADERS = 50;
@@ -65,9 +110,28 @@ export class Pipeline {
   readonly maxReceivedHeaders: number;
   private readonly store: Store;
   private readonly log: Logger;
+  private readonly mailauth: InboundVerifier | null;
+  private readonly queue: MessageTarget | null;
+  private readonly relayDomains: Set<string>;
+  /**
+   * Routes decided at RCPT, used once by the DATA of the same session and then dropped, so a
+   * recipient is resolved once per transaction (fewer store reads per message). A front end
+   * that skipped checkRecipient finds nothing here and `deliver` resolves the address itself.
+   */
+  private readonly rcptRoutes = new Map<string, { route: Route; at: number }>();
+  private readonly audit: Audit | null;
+  private readonly quotas: Quotas;
+
+  readonly plugins: PluginHost;
 
   constructor(options: PipelineOptions) {
+    this.plugins = options.plugins ?? PluginHost.empty(options.log);
+    this.mailauth = options.mailauth ?? null;
+    this.queue = options.queue ?? null;
+    this.relayDomains = new Set((options.relayDomains ?? []).map((domain) => domain.toLowerCase()));
+    this.audit = options.audit ?? null;
     this.store = options.store;
+    this.quotas = options.quotas ?? new Quotas(options.store, { defaultBytes: null });
     this.log = options.log.child({ component: 'pipeline' });
     this.hostname = options.hostname;
     this.maxMessageSize = options.maxMessageSize;
@@ -81,11 +145,17 @@ export class Pipeline {
    * resolves to them (an alias that targets them, their subaddress, a catch-all of theirs).
    */
   async checkSender(session: SessionInfo, address: string): Promise<void> {
+    enforceDecision(await this.plugins.mailFrom(session, address));
+    await this.senderPolicy(session, address);
+  }
+
+  /** The built-in sender rule. A plugin's accept does not lift it: no user may send as another. */
+  private async senderPolicy(session: SessionInfo, address: string): Promise<void> {
     if (session.role === 'mx') return;
     if (!session.user) throw Smtp.authRequired();
     if (address === '') throw Smtp.senderNotOwned();
     const parsed = parseMailbox(address);
-    if (!parsed.ok) throw PipelineReplies.badSenderSyntax(parsed.reason);
+    if (!parsed.ok) throw Smtp.badSenderSyntax(parsed.reason);
     if (!(await this.owns(session.user, parsed.mailbox.address))) {
       this.log.info({ evt: 'pipeline.sender-refused', cid: session.id, user: session.user, from: parsed.mailbox.address }, 'sender not owned');
       throw Smtp.senderNotOwned();
@@ -94,10 +164,15 @@ export class Pipeline {
 
   /**
    * RCPT TO. Local recipients are accepted on both roles; unknown local ones get 550 5.1.1;
-   * remote ones are relay: denied on MX (550 5.7.1), not yet available on submission (451 4.3.0).
+   * remote ones are relay: on MX only for relay domains (else 550 5.7.1), on submission for the
+   * authenticated user (451 4.3.0 when this server has no outbound queue).
    */
-  async checkRecipient(session: SessionInfo, address: string): Promise<void> {
-    await this.localAccountsFor(session, address);
+  async checkRecipient(session: SessionInfo, address: string, from = ''): Promise<void> {
+    // rcptTo hooks first; an accept vouches for an address in the plugin's own space (a gateway
+    // domain), which a route hook then routes.
+    if (enforceDecision(await this.plugins.rcptTo(session, from, address))) return;
+    const route = await this.route(session, address);
+    this.rememberRoute(session, address, route);
   }
 
   /**
@@ -110,17 +185,36 @@ export class Pipeline {
     if (message.length > this.maxMessageSize) throw Smtp.tooBig(this.maxMessageSize);
     if (envelope.to.length === 0) throw Smtp.badSyntax('No recipients');
     if (envelope.to.length > this.maxRecipients) throw Smtp.tooManyRecipients();
-    await this.checkSender(session, envelope.from);
+    await this.senderPolicy(session, envelope.from);
 
     const received = countReceivedHeaders(message);
     if (received > this.maxReceivedHeaders) {
       log.warn({ evt: 'pipeline.loop', received }, 'mail loop detected');
-      throw PipelineReplies.loopDetected(received);
+      throw Smtp.loopDetected(received);
     }
 
     const accounts = new Set<string>();
-    for (const recipient of envelope.to) {
-      for (const account of await this.localAccountsFor(session, recipient)) accounts.add(account);
+    // MX only (submission is authenticated): throws the 550/451 of a reject or tempfail verdict.
+    const auth = session.role === 'mx' && this.mailauth
+      ? await this.mailauth.verify({ message, remoteAddress: session.remoteAddress, heloName: session.heloName, mailFrom: envelope.from, id, cid: session.id })
+      : null;
+    // Plugins: data hooks (may change headers), then a route per recipient (src/plugins/stage.ts).
+    const plan = await planMessage({
+      plugins: this.plugins, session, envelope, id, message: auth?.message ?? message, log,
+      accountExists: async (account) => (await this.store.getAccount(account)) !== null,
+    });
+    // Remote recipients: those a plugin routed to relay, and remote addresses routed by default.
+    const remote: TargetRecipient[] = plan.relay.map((address) => ({ address, dsn: recipientDsn(envelope, address) }));
+    if (remote.length > 0 && !this.queue) throw session.role === 'mx' ? Smtp.relayDenied() : Smtp.relayUnavailable();
+    const localDsn = new Map<string, RecipientDsn>();
+    for (const recipient of plan.byDefault) {
+      const route = this.recallRoute(session, recipient) ?? (await this.route(session, recipient));
+      if (route.kind === 'remote') {
+        remote.push({ address: route.address, dsn: recipientDsn(envelope, recipient) });
+        continue;
+      }
+      for (const account of route.accounts) accounts.add(account);
+      localDsn.set(recipient, recipientDsn(envelope, recipient));
     }
     log.info({ evt: 'pipeline.accepted', from: envelope.from, rcpts: envelope.to.length, accounts: accounts.size, size: message.length }, 'message accepted');
 
@@ -131,11 +225,39 @@ export class Pipeline {
       envelope,
       date: new Date(),
     });
-    const raw = Buffer.concat([Buffer.from(trace, 'utf8'), message]);
-    const targets: DeliveryTarget[] = [...accounts].map((account) => ({ account, mailbox: 'INBOX' }));
+    // RFC 8601 §5: Authentication-Results is a trace field, added beside our Received.
+    const raw = Buffer.concat([Buffer.from(trace + (auth?.header ?? ''), 'utf8'), plan.message]);
+    const targets: DeliveryTarget[] = auth?.disposition === 'junk'
+      ? await junkTargets(this.store, [...accounts])
+      : [...accounts].map((account) => ({ account, mailbox: 'INBOX' }));
+    for (const extra of plan.mailboxes) {
+      if (!targets.some((t) => t.account === extra.account && t.mailbox === extra.mailbox)) targets.push(extra);
+    }
+    const gateways = await plan.prepareGateways(raw);
+    const via = session.gateway ? `gateway/${session.gateway}` : `smtp/${session.role}`;
+    const trail = this.audit?.begin({ messageId: id, via, session, envelope, message });
+    const targetMessage: TargetMessage = {
+      id,
+      from: envelope.from,
+      source: session.role === 'mx' ? 'mx' : 'submission',
+      user: session.user,
+      dsn: envelope.dsn ?? { ret: null, envid: null },
+      receivedAt: Date.now(),
+    };
+    let queued: TargetDelivery | null = null;
     try {
-      await this.store.deliver(raw, targets);
+      for (const account of new Set(targets.map((target) => target.account))) await this.quotas.checkRoom(account, raw.length);
+      // The queue first: it can still abort if the store fails (see the module comment).
+      if (remote.length > 0) queued = await this.queueBody(targetMessage, remote, withoutReturnPath(raw, trace));
+      // The received and stored steps go into the delivery's own batch.
+      if (targets.length > 0) await this.store.deliver(raw, targets, { trail: trail?.deliveryTrail(targets) });
     } catch (error) {
+      await queued?.abort().catch((abortError: unknown) => log.error({ evt: 'pipeline.queue-abort-failed', err: abortError }, 'queue abort failed'));
+      await gateways.abort('the message could not be stored');
+      if (error instanceof QuotaExceededError && error.permanent) {
+        log.warn({ evt: 'pipeline.over-quota', permanent: true }, 'delivery refused: larger than the quota');
+        throw new SmtpError(552, '5.2.2', 'Message is larger than the mailbox quota');
+      }
       if (error instanceof StoreError && error.kind === 'over-quota') {
         log.warn({ evt: 'pipeline.over-quota' }, 'delivery refused: over quota');
         throw new SmtpError(452, '4.2.2', 'Mailbox full, try again later');
@@ -143,24 +265,135 @@ export class Pipeline {
       log.error({ evt: 'pipeline.store-failed', err: error }, 'delivery failed');
       throw Smtp.tempFailure();
     }
-    log.info({ evt: 'pipeline.stored', accounts: targets.length, size: raw.length }, 'message stored');
+    log.info({ evt: 'pipeline.stored', accounts: targets.length, queued: remote.length, size: raw.length }, 'message stored');
+    await queued?.commit();
+    await gateways.commit();
+    this.notifyLocalSuccess(targetMessage, localDsn, raw);
+    plan.stored({ accounts: [...new Set(targets.map((t) => t.account))], gateways: gateways.taken, relayed: remote.map((r) => r.address) });
+    trail?.accepted();
     return { id };
   }
 
-  /** Local accounts a recipient delivers to, or the SmtpError that refuses it for this role. */
-  private async localAccountsFor(session: SessionInfo, address: string): Promise<string[]> {
+  /** Where a recipient goes for this session, or the SmtpError that refuses it. */
+  private async route(session: SessionInfo, address: string): Promise<Route> {
     if (session.role === 'submission' && !session.user) throw Smtp.authRequired();
     const resolution = await this.resolve(address);
     switch (resolution.kind) {
       case 'local':
-        return resolution.accounts;
+        return { kind: 'local', accounts: resolution.accounts };
       case 'unknown-local':
         throw Smtp.unknownUser();
-      case 'remote':
-        throw session.role === 'mx' ? Smtp.relayDenied() : Smtp.relayUnavailable();
       case 'invalid':
-        throw PipelineReplies.badRecipientSyntax(resolution.reason);
+        throw Smtp.badRecipientSyntax(resolution.reason);
+      case 'remote': {
+        const parsed = parseMailbox(address);
+        // Never relay to an address literal: it would let a client aim us at any host.
+        if (!parsed.ok || parsed.mailbox.domainIsLiteral) throw Smtp.relayDenied();
+        if (session.role === 'mx' && !this.relayDomains.has(parsed.mailbox.domain)) throw Smtp.relayDenied();
+        if (!this.queue) throw session.role === 'mx' ? Smtp.relayDenied() : Smtp.relayUnavailable();
+        return { kind: 'remote', address: remoteAddress(address, parsed.mailbox.domain) };
+      }
     }
+  }
+
+  private rememberRoute(session: SessionInfo, address: string, route: Route): void {
+    const now = Date.now();
+    if (this.rcptRoutes.size >= MAX_REMEMBERED_ROUTES) {
+      // Transactions that never reached DATA leave entries behind; drop the stale ones.
+      for (const [key, entry] of this.rcptRoutes) if (now - entry.at > ROUTE_MEMORY_MS) this.rcptRoutes.delete(key);
+      if (this.rcptRoutes.size >= MAX_REMEMBERED_ROUTES) this.rcptRoutes.clear();
+    }
+    this.rcptRoutes.set(`${session.id}\u0000${session.user ?? ''}\u0000${address}`, { route, at: now });
+  }
+
+  private recallRoute(session: SessionInfo, address: string): Route | null {
+    const key = `${session.id}\u0000${session.user ?? ''}\u0000${address}`;
+    const entry = this.rcptRoutes.get(key);
+    if (!entry) return null;
+    this.rcptRoutes.delete(key);
+    return Date.now() - entry.at <= ROUTE_MEMORY_MS ? entry.route : null;
+  }
+
+  /** The queue target's body step for the remote recipients; the caller commits or aborts. */
+  private async queueBody(message: TargetMessage, recipients: TargetRecipient[], raw: Buffer): Promise<TargetDelivery> {
+    if (!this.queue) throw Smtp.relayUnavailable();
+    const delivery = this.queue.start(message);
+    for (const recipient of recipients) await delivery.addRecipient(recipient);
+    await delivery.body(raw);
+    return delivery;
+  }
+
+  /**
+   * A message this server makes itself (DSNs): no session checks, recipients routed like any
+   * other (local → INBOX, remote → queue). A recipient that cannot be routed is logged and
+   * dropped, so a notice to a vanished sender does not come back forever. Resolves once durable.
+   */
+  async submitInternal(envelope: Envelope, message: Buffer, options: { source: MessageSource }): Promise<{ id: string }> {
+    const id = newMessageId();
+    const log = this.log.child({ msgid: id });
+    const accounts = new Set<string>();
+    const remote: TargetRecipient[] = [];
+    for (const recipient of envelope.to) {
+      const resolution = await this.resolve(recipient);
+      const parsed = parseMailbox(recipient);
+      if (resolution.kind === 'local') resolution.accounts.forEach((account) => accounts.add(account));
+      else if (resolution.kind === 'remote' && parsed.ok && !parsed.mailbox.domainIsLiteral && this.queue) {
+        remote.push({ address: remoteAddress(recipient, parsed.mailbox.domain), dsn: NO_RECIPIENT_DSN });
+      } else {
+        log.warn({ evt: 'pipeline.internal-unroutable', to: recipient, kind: resolution.kind }, 'internal message recipient dropped');
+      }
+    }
+    if (accounts.size === 0 && remote.length === 0) return { id };
+    const received = `Received: by ${this.hostname} (Bridgehead) with local id ${id}; ${rfc5322Date(new Date())}\r\n`;
+    const message_: TargetMessage = { id, from: envelope.from, source: options.source, user: null, dsn: { ret: null, envid: null }, receivedAt: Date.now() };
+    const queued = remote.length > 0 ? await this.queueBody(message_, remote, Buffer.concat([Buffer.from(received, 'utf8'), message])) : null;
+    const trail = this.audit?.begin({ messageId: id, via: `internal/${options.source}`, session: null, envelope, message, counted: false });
+    try {
+      if (accounts.size > 0) {
+        const local = Buffer.concat([Buffer.from(`Return-Path: <${envelope.from}>\r\n${received}`, 'utf8'), message]);
+        const targets = [...accounts].map((account) => ({ account, mailbox: 'INBOX' }));
+        await this.store.deliver(local, targets, { trail: trail?.deliveryTrail(targets) });
+      }
+    } catch (error) {
+      await queued?.abort();
+      throw error;
+    }
+    await queued?.commit();
+    trail?.accepted();
+    log.info({ evt: 'pipeline.internal', source: options.source, accounts: accounts.size, remote: remote.length }, 'internal message accepted');
+    return { id };
+  }
+
+  /** The DSN submitter the queue uses (bounces, delay and success notices). */
+  readonly submitDsn = async (envelope: { from: ''; to: string[] }, raw: Buffer): Promise<string> =>
+    (await this.submitInternal(envelope, raw, { source: 'dsn' })).id;
+
+  /**
+   * RFC 3461 §6.1: NOTIFY=SUCCESS on a recipient delivered here asks for a "delivered" DSN. Sent
+   * after the 250, in the background: a failure to send it is logged, never fails the message.
+   */
+  private notifyLocalSuccess(message: TargetMessage, localDsn: Map<string, RecipientDsn>, raw: Buffer): void {
+    if (message.from === '') return;
+    const asked = [...localDsn].filter(([, dsn]) => Array.isArray(dsn.notify) && dsn.notify.includes('SUCCESS'));
+    if (asked.length === 0) return;
+    const now = Date.now();
+    const { raw: notice } = composeDsn({
+      kind: 'success',
+      hostname: this.hostname,
+      to: message.from,
+      messageId: message.id,
+      envid: message.dsn.envid,
+      ret: message.dsn.ret,
+      arrivalDate: message.receivedAt,
+      now,
+      recipients: asked.map(([address, dsn]) => ({
+        address, orcpt: dsn.orcpt, action: 'delivered', status: '2.0.0', reply: null, remoteMta: null, lastAttemptAt: now,
+      })),
+      original: raw,
+    });
+    this.submitDsn({ from: '', to: [message.from] }, notice).catch((error: unknown) => {
+      this.log.warn({ evt: 'pipeline.success-dsn-failed', msgid: message.id, err: error }, 'could not send a success notice');
+    });
   }
 
   private resolve(address: string): Promise<Resolution> {
@@ -174,6 +407,25 @@ export class Pipeline {
     const resolution = await resolveRecipient(this.store, address, { log: this.log });
     return resolution.kind === 'local' && resolution.accounts.includes(user);
   }
+}
+
+/**
+ * A remote address as it goes out: the local part exactly as the client wrote it (only the
+ * remote server may interpret it, RFC 5321 §2.4), the domain in its canonical lower-case form.
+ */
+function remoteAddress(address: string, domain: string): string {
+  return `${address.slice(0, address.lastIndexOf('@'))}@${domain}`;
+}
+
+/** The DSN parameters the client gave with RCPT TO for this address. */
+function recipientDsn(envelope: Envelope, address: string): RecipientDsn {
+  const index = envelope.to.indexOf(address);
+  return (index >= 0 ? envelope.rcptDsn?.[index] : undefined) ?? NO_RECIPIENT_DSN;
+}
+
+/** The queued copy: the stored bytes without the leading Return-Path line of `trace`. */
+function withoutReturnPath(raw: Buffer, trace: string): Buffer {
+  return trace.startsWith('Return-Path:') ? raw.subarray(Buffer.byteLength(trace.slice(0, trace.indexOf('\r\n') + 2), 'utf8')) : raw;
 }
 
 /** Received headers in the header block (RFC 5321 §6.3 loop detection). */

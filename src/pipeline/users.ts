@@ -18,6 +18,8 @@ import { StoreError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import { normalizeDomain, parseMailbox, type Mailbox } from './address.js';
 import { hashPassword } from './passwords.js';
+import { scramCredentialsFor } from './scram.js';
+import { ProfileManager } from './profiles.js';
 
 export class UserError extends Error {
   constructor(message: string) {
@@ -42,9 +44,13 @@ export class UserManager {
   private readonly store: Store;
   private readonly passwordHashLogN: number | undefined;
 
+  /** Phone and fax numbers and notification rules of accounts (profiles.ts). */
+  readonly profiles: ProfileManager;
+
   constructor(store: Store, options: UserManagerOptions = {}) {
     this.store = store;
     this.passwordHashLogN = options.passwordHashLogN;
+    this.profiles = new ProfileManager(store);
   }
 
   async addDomain(domain: string): Promise<void> {
@@ -80,7 +86,7 @@ export class UserManager {
     if (await this.store.getAlias(mailbox.address)) throw new UserError(`${mailbox.address} is an alias; remove the alias first`);
     const passwordHash = await hashPassword(password, this.passwordHashLogN);
     try {
-      await this.store.createAccount(mailbox.address, passwordHash);
+      await this.store.createAccount(mailbox.address, passwordHash, { scram: await scramCredentialsFor(password) });
     } catch (error) {
       if (error instanceof StoreError && error.kind === 'exists') throw new UserError(`user ${mailbox.address} exists`);
       throw error;
@@ -91,7 +97,21 @@ export class UserManager {
     const mailbox = addressArgument(address);
     checkPassword(password);
     if (!(await this.store.getAccount(mailbox.address))) throw new UserError(`no such user: ${mailbox.address}`);
-    await this.store.setPasswordHash(mailbox.address, await hashPassword(password, this.passwordHashLogN));
+    const passwordHash = await hashPassword(password, this.passwordHashLogN);
+    await this.store.setPasswordHash(mailbox.address, passwordHash, { scram: await scramCredentialsFor(password) });
+  }
+
+  /**
+   * Sets the account's storage quota when `quotaBytes` is given (null: the configured default,
+   * 0: no limit; pipeline/quota.ts) and returns the account's own setting and its usage.
+   */
+  async quota(address: string, quotaBytes?: number | null): Promise<{ address: string; quotaBytes: number | null; usedBytes: number }> {
+    const mailbox = addressArgument(address);
+    if (!(await this.store.getAccount(mailbox.address))) throw new UserError(`no such user: ${mailbox.address}`);
+    if (quotaBytes !== undefined) await this.store.setQuota(mailbox.address, quotaBytes);
+    const account = (await this.store.getAccount(mailbox.address))!;
+    const usedBytes = (await this.store.listMailboxes(mailbox.address)).reduce((sum, box) => sum + box.size, 0);
+    return { address: account.address, quotaBytes: account.quotaBytes, usedBytes };
   }
 
   async removeUser(address: string): Promise<boolean> {

@@ -19,11 +19,13 @@
  *   Never a message body or a password.
  */
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { TrafficCounter } from '../audit/events.js';
 import type { Logger } from '../log.js';
 import type { Authenticator } from '../pipeline/auth.js';
 import { Smtp, SmtpError } from '../errors.js';
-import type { Pipeline, SessionInfo } from '../pipeline/index.js';
-import { PipelineReplies } from '../pipeline/replies.js';
+import type { Envelope, Pipeline, SessionInfo } from '../pipeline/index.js';
+import type { DsnNotify } from '../store/level/queue.js';
+import { refusalOf } from '../plugins/host.js';
 import { BridgeheadSmtpServer, replySummary, toReplyError } from './replies.js';
 
 export type SmtpRole = 'mx' | 'submission' | 'submissions';
@@ -43,6 +45,8 @@ export interface SmtpListenerOptions {
   idleTimeoutMs: number;
   /** How long close() lets open sessions finish before they get 421; default 10 s. */
   closeTimeoutMs?: number;
+  /** Traffic counters (src/audit): sessions, rejected connections and recipients, auth failures. */
+  stats?: TrafficCounter;
 }
 
 export interface SmtpListener {
@@ -68,6 +72,8 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
   // bound, so that a caller's own binding of it does not appear twice.
   const log = 'proto' in options.log.bindings() ? options.log : options.log.child({ proto: 'smtp' });
   const transactions = new Map<string, Transaction>();
+  /** Sessions that got the greeting; one that closes without it was refused (e.g. over maxConnections). */
+  const greeted = new Set<string>();
 
   /** AUTH exists only on submission roles, and only once the connection is encrypted. */
   const disabledCommands = (secure: boolean) => (role === 'mx' || !secure ? ['AUTH'] : []);
@@ -123,7 +129,8 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
     rejectOversized: true,
     maxRecipients: pipeline.maxRecipients,
     hideENHANCEDSTATUSCODES: false,
-    hideDSN: true,
+    // RFC 3461 on submission, where this server originates DSNs for its users' mail.
+    hideDSN: role === 'mx',
     hideREQUIRETLS: true,
     authMethods: ['PLAIN', 'LOGIN'],
     authRequiredMessage: 'Authentication required',
@@ -139,7 +146,18 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
     onConnect(session, callback) {
       session.disabledCommands = disabledCommands(session.secure);
       log.debug({ evt: 'smtp.connect', cid: session.id, role, remote: session.remoteAddress, secure: session.secure }, 'connection');
-      callback();
+      // Plugins' connect hooks; a refusal is sent in place of the greeting and the connection closed.
+      pipeline.plugins.connect(sessionInfo(session)).then(
+        (decision) => {
+          const refusal = refusalOf(decision);
+          if (!refusal) {
+            greeted.add(session.id);
+            options.stats?.count('sessions.smtp');
+          }
+          callback(refusal ? toReplyError(refusal) : undefined);
+        },
+        (error: unknown) => callback(toReplyError(error)),
+      );
     },
 
     onSecure(_socket, session, callback) {
@@ -150,25 +168,31 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
     onAuth(auth: SMTPServerAuthentication, session, callback) {
       const username = auth.username ?? '';
       const refuse = (reply: SmtpError, reason: string) => {
+        options.stats?.count('auth.failures');
         log.warn({ evt: 'smtp.auth', cid: session.id, role, remote: session.remoteAddress, user: username, method: auth.method, result: reason }, 'authentication failed');
         callback(toReplyError(reply));
       };
-      if (role === 'mx' || !session.secure) return refuse(PipelineReplies.tlsRequired(), 'no-tls');
+      if (role === 'mx' || !session.secure) return refuse(Smtp.tlsRequired(), 'no-tls');
       if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || typeof auth.password !== 'string') {
-        return refuse(PipelineReplies.authFailed(), 'bad-method');
+        return refuse(Smtp.authFailed(), 'bad-method');
       }
       // RFC 4616 §2: acting as another identity (authzid) is not supported.
       if (auth.method === 'PLAIN' && auth.authzid && auth.authcid && auth.authzid.toLowerCase() !== auth.authcid.toLowerCase()) {
-        return refuse(PipelineReplies.authFailed(), 'authzid-mismatch');
+        return refuse(Smtp.authFailed(), 'authzid-mismatch');
       }
       options.auth
         .authenticate(username, auth.password, { remoteAddress: session.remoteAddress, protocol: 'smtp' })
         .then((result) => {
           if (result.ok) {
-            log.info({ evt: 'smtp.auth', cid: session.id, role, remote: session.remoteAddress, user: result.account, method: auth.method, result: 'ok' }, 'authenticated');
-            callback(null, { user: result.account });
+            // Plugins' auth hooks see the account, never the password.
+            return pipeline.plugins.auth(sessionInfo(session), result.account, auth.method).then((decision) => {
+              const refusal = refusalOf(decision);
+              if (refusal) return refuse(refusal, 'plugin');
+              log.info({ evt: 'smtp.auth', cid: session.id, role, remote: session.remoteAddress, user: result.account, method: auth.method, result: 'ok' }, 'authenticated');
+              callback(null, { user: result.account });
+            });
           } else {
-            refuse(result.reason === 'rate-limited' ? PipelineReplies.authThrottled() : PipelineReplies.authFailed(), result.reason);
+            refuse(result.reason === 'rate-limited' ? Smtp.authThrottled() : Smtp.authFailed(), result.reason);
           }
         })
         .catch((error: unknown) => {
@@ -195,7 +219,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
 
     onRcptTo(address: SMTPServerAddress, session, callback) {
       const transaction = transactions.get(session.id);
-      pipeline.checkRecipient(sessionInfo(session), address.address).then(
+      pipeline.checkRecipient(sessionInfo(session), address.address, session.envelope.mailFrom ? session.envelope.mailFrom.address : '').then(
         () => {
           transaction?.rcpts.push(address.address);
           callback();
@@ -203,6 +227,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
         (error: unknown) => {
           logUnexpected(error, session);
           if (transaction) transaction.refusedRcpts++;
+          options.stats?.count('rejected.recipients');
           callback(toReplyError(error));
         },
       );
@@ -243,6 +268,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
         const envelope = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+          ...dsnParameters(session),
         };
         pipeline.deliver(sessionInfo(session), envelope, Buffer.concat(chunks, size)).then(
           ({ id }) => {
@@ -260,6 +286,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
 
     onClose(session) {
       endAbandoned(session);
+      if (!greeted.delete(session.id)) options.stats?.count('rejected.connections');
     },
   });
 
@@ -269,6 +296,10 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
       log.error({ evt: 'smtp.handler-error', cid: session.id, role, err: error }, 'unexpected error in SMTP handler');
     }
   };
+
+  if (pipeline.plugins.has('helo')) {
+    server.heloCheck = async (session, heloName) => refusalOf(await pipeline.plugins.helo({ ...sessionInfo(session), heloName }, heloName));
+  }
 
   server.on('error', (error: Error & { code?: string }) => {
     log.debug({ evt: 'smtp.connection-error', role, code: error.code, err: error.message }, 'connection error');
@@ -296,5 +327,23 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
         });
       });
     },
+  };
+}
+
+/** RFC 3461 parameters smtp-server parsed (present only where DSN is advertised). */
+function dsnParameters(session: SMTPServerSession): Pick<Envelope, 'dsn' | 'rcptDsn'> {
+  const dsn = session.envelope.dsn;
+  if (!dsn) return {};
+  const ret = dsn.ret === 'FULL' || dsn.ret === 'HDRS' ? dsn.ret : null;
+  return {
+    dsn: { ret, envid: dsn.envid ?? null },
+    rcptDsn: session.envelope.rcptTo.map((rcpt) => {
+      const notify = rcpt.dsn?.notify;
+      const values = Array.isArray(notify) ? notify.map((value) => value.toUpperCase()) : [];
+      return {
+        notify: values.length === 0 ? null : values.includes('NEVER') ? 'NEVER' : (values.filter((value) => value === 'SUCCESS' || value === 'FAILURE' || value === 'DELAY') as DsnNotify[]),
+        orcpt: rcpt.dsn?.orcpt ?? null,
+      };
+    }),
   };
 }

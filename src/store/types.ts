@@ -9,6 +9,10 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { ParsedMessage } from '../mime/types.js';
+import type { MessageSummary } from '../mime/summary.js';
+import type { SearchFields } from '../mime/search-index.js';
+
+export type { MessageSummary } from '../mime/summary.js';
 
 /** The six special-use attributes given to new accounts (RFC 6154 §2). */
 export type SpecialUse = '\\Drafts' | '\\Sent' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged';
@@ -18,9 +22,22 @@ export interface Account {
   address: string;
   /** Memory-hard KDF hash, see pipeline/passwords.ts; never logged. */
   passwordHash: string;
-  /** Storage quota in bytes; null for unlimited. */
+  /** Storage quota in bytes; null: the configured default applies; 0: no limit (pipeline/quota.ts). */
   quotaBytes: number | null;
   createdAt: number;
+  /** What SCRAM-SHA-256 needs, made when the password is set; absent for older accounts. */
+  scram?: ScramCredentials | null;
+}
+
+/**
+ * SCRAM verifier data (RFC 5802 §3, RFC 7677): enough to check a client proof and prove the
+ * server, never enough to log in elsewhere. Binary values in base64. Never logged.
+ */
+export interface ScramCredentials {
+  salt: string;
+  iterations: number;
+  storedKey: string;
+  serverKey: string;
 }
 
 export interface Alias {
@@ -61,6 +78,11 @@ export interface MessageMeta {
   blobId: string;
   /** Time the message was stored in this mailbox, epoch ms (SAVEDATE). */
   savedAt: number;
+  /**
+   * The Date header as epoch ms, null when absent or unparsable: SORT (DATE) orders a whole
+   * mailbox from the listing alone (RFC 5256 §2.2). Absent on records stored before it existed.
+   */
+  sentDate?: number | null;
 }
 
 export interface MessageRecord extends MessageMeta {
@@ -85,6 +107,8 @@ export interface AppendOptions {
   flags?: string[];
   /** epoch ms; defaults to now. */
   internalDate?: number;
+  /** deliver only: audit entries written in the delivery's own batch, built from its result. */
+  trail?: (delivered: Delivered[]) => AuditWrite;
 }
 
 export type FlagOperation = 'add' | 'remove' | 'set';
@@ -109,6 +133,11 @@ export interface StoreFlagsResult {
   modified: number[];
 }
 
+/** A change recorded at a modseq (RFC 7162): a message's latest flag change, or an expunge. */
+export type ModSeqChange =
+  | { kind: 'flags'; uid: number; modseq: number }
+  | { kind: 'expunge'; uids: number[]; modseq: number };
+
 export interface CopyResult {
   /** uidValidity of the destination mailbox (COPYUID, RFC 4315 §3). */
   uidValidity: number;
@@ -132,6 +161,8 @@ export interface StoreEvents extends EventEmitter {
 
 export interface Store {
   readonly events: StoreEvents;
+  /** The audit trail and the traffic counters (see AuditStore below). */
+  readonly audit: AuditStore;
   close(): Promise<void>;
 
   // Domains: lower-cased names for which this server accepts mail.
@@ -142,10 +173,13 @@ export interface Store {
 
   // Accounts. createAccount also creates INBOX, Drafts, Sent, Trash, Junk and Archive
   // (with their special-use attributes), subscribed, in the same batch.
-  createAccount(address: string, passwordHash: string): Promise<Account>;
+  createAccount(address: string, passwordHash: string, options?: { scram?: ScramCredentials | null }): Promise<Account>;
   getAccount(address: string): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
-  setPasswordHash(address: string, passwordHash: string): Promise<void>;
+  /** Replaces the hash and the SCRAM data together (without `scram` the account loses SCRAM). */
+  setPasswordHash(address: string, passwordHash: string, options?: { scram?: ScramCredentials | null }): Promise<void>;
+  /** Sets Account.quotaBytes (null: the configured default; 0: no limit). */
+  setQuota(address: string, quotaBytes: number | null): Promise<void>;
   /** Removes the account, its mailboxes and messages; blobs lose a reference each. */
   deleteAccount(address: string): Promise<boolean>;
 
@@ -174,16 +208,126 @@ export interface Store {
   /** Stores one message for several recipients: the bytes once, a record per target. */
   deliver(raw: Buffer, targets: DeliveryTarget[], options?: AppendOptions): Promise<Delivered[]>;
   append(account: string, mailbox: string, raw: Buffer, options?: AppendOptions): Promise<Delivered>;
+  /** Several messages into one mailbox in one batch, all or none (MULTIAPPEND, RFC 3502); UIDs ascend in order. */
+  appendMessages(account: string, mailbox: string, messages: Array<{ raw: Buffer; options?: AppendOptions }>): Promise<Delivered[]>;
   /** All messages of a mailbox in UID order, without MIME trees. */
   listMessages(mailboxId: string): Promise<MessageMeta[]>;
   /** Full records for the given UIDs (missing ones skipped), in UID order. */
   getMessages(mailboxId: string, uids: number[]): Promise<MessageRecord[]>;
   /** The stored bytes: the header block only (through the blank line) or the whole message. */
   readBlob(blobId: string, part: 'header' | 'full'): Promise<Buffer>;
+  /** readBlob for many blobs in one read (FETCH and SEARCH batches); null where a blob is missing. */
+  readBlobs(blobIds: string[], part: 'header' | 'full'): Promise<Array<Buffer | null>>;
+  /** SEARCH's folded From/To/Cc/Bcc/Subject of stored blobs, in the order asked; null: no such blob. */
+  getSearchFields(blobIds: string[]): Promise<Array<SearchFields | null>>;
+  /** SEARCH's folded header and body text of stored blobs (mime/search-index.ts); null: no such blob. */
+  readSearchText(blobIds: string[]): Promise<Array<Buffer | null>>;
   storeFlags(mailboxId: string, uids: number[], options: StoreFlagsOptions): Promise<StoreFlagsResult>;
   /** Removes the given UIDs; returns those removed, ascending. */
   expunge(mailboxId: string, uids: number[]): Promise<number[]>;
   copy(sourceMailboxId: string, uids: number[], targetMailboxId: string): Promise<CopyResult>;
   /** Copy and expunge in one batch (RFC 6851). */
   move(sourceMailboxId: string, uids: number[], targetMailboxId: string): Promise<CopyResult>;
+  /**
+   * Changes recorded after `sinceModSeq`, ascending (CONDSTORE/QRESYNC, RFC 7162 §3.2): the
+   * latest flag change of each message still present, and every expunge.
+   */
+  listChanges(mailboxId: string, sinceModSeq: number): Promise<ModSeqChange[]>;
+  /** SORT/THREAD keys (RFC 5256) of stored messages, by blob id; unknown ids are skipped. */
+  getSummaries(blobIds: string[]): Promise<Map<string, MessageSummary>>;
+
+  // Profiles (unified messaging): a user's numbers and notification rules; deleteAccount drops them.
+  getProfile(address: string): Promise<UserProfile | null>;
+  /** Replaces the account's profile; a number another account holds is refused ('exists'). */
+  setProfile(profile: UserProfile): Promise<void>;
+  /** The account that holds this number, or null. */
+  findNumberOwner(kind: NumberKind, number: string): Promise<string | null>;
+}
+
+// ── User profiles (unified messaging: gateways read them, `bridgehead user set` writes them) ──
+
+/** Which of a profile's numbers: the phone (SMS, voice) or the fax line. */
+export type NumberKind = 'phone' | 'fax';
+
+/** "Mail from these senders → notify me through this gateway" (e.g. an SMS to my phone). */
+export interface NotificationRule {
+  /** Gateway name, e.g. "sms" or "voice". */
+  gateway: string;
+  /** Lower-cased sender addresses, "@domain" for a whole domain, or "*" for everyone. */
+  senders: string[];
+}
+
+export interface UserProfile {
+  /** The account's address, lower-cased. */
+  address: string;
+  /** E.164, e.g. "+4915112345678", or null. */
+  phone: string | null;
+  fax: string | null;
+  notify: NotificationRule[];
+}
+
+// ── Audit trail and traffic counters (DESIGN.md: "audit" and "stats" sublevels) ──────────────
+
+/** One step of a message's story: `step` names it, the other fields are JSON details
+ * (src/audit/events.ts declares the shapes; the store does not look inside). */
+export interface AuditEventRecord {
+  step: string;
+  [detail: string]: unknown;
+}
+
+export interface AuditEntry {
+  /** The id of the 250 reply (pipeline/message-id.ts): 18 characters, time-sortable. */
+  messageId: string;
+  /** epoch ms */
+  at: number;
+  event: AuditEventRecord;
+}
+
+/** What a message can be found by besides its id: an envelope address, its Message-ID header,
+ * or an id that leads to it (e.g. the id of a DSN about it). Values are compared lower-cased. */
+export type AuditIndexKind = 'address' | 'header' | 'queue';
+
+export interface AuditIndexEntry {
+  kind: AuditIndexKind;
+  value: string;
+  messageId: string;
+  /** epoch ms of the fact indexed; lookups and retention go by it. */
+  at: number;
+}
+
+/** Entries and index entries written together. */
+export interface AuditWrite {
+  entries: AuditEntry[];
+  index: AuditIndexEntry[];
+}
+
+/** epoch ms bounds, both inclusive. */
+export interface TimeRange {
+  since: number;
+  until: number;
+}
+
+export interface HourCounters {
+  /** Start of the hour, epoch ms. */
+  hour: number;
+  counters: Record<string, number>;
+}
+
+export interface AuditStore {
+  /** Queues a write for the next group commit (no sync of its own); resolves once durable.
+   * Hot paths need not await it. */
+  append(write: AuditWrite): Promise<void>;
+  /** A message's entries in time order (same time: write order). */
+  events(messageId: string): Promise<AuditEntry[]>;
+  /** Ids of messages indexed under kind/value by facts within range, in id (= time) order. */
+  find(kind: AuditIndexKind, value: string, range: TimeRange): Promise<string[]>;
+  /** Adds to the in-memory counters of the hour holding `at`; flushCounters writes them. */
+  count(at: number, increments: Record<string, number>): void;
+  /** Writes the pending increments into their hour buckets. */
+  flushCounters(): Promise<void>;
+  /** Counters of the hours overlapping range, oldest first, pending increments included. */
+  counters(range: TimeRange): Promise<HourCounters[]>;
+  /** Range-deletes the entries of messages accepted before `auditBefore`, index entries of days
+   * before it, and counters of hours before `statsBefore`. */
+  expire(cutoffs: { auditBefore: number; statsBefore: number }): Promise<void>;
 }

@@ -1,9 +1,5 @@
 import t from 'tap';
-import { PASSWORD, USER, startServer } from './harness.js';
-
-const PRE_TLS = 'IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE AUTH=PLAIN AUTH=LOGIN';
-const POST_LOGIN =
-  'IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE UTF8=ACCEPT APPENDLIMIT=524288';
+import { PASSWORD, POST_LOGIN_CAPABILITIES as POST_LOGIN, PRE_TLS_CAPABILITIES as PRE_TLS, USER, startServer } from './harness.js';
 
 t.test('greeting and CAPABILITY on implicit TLS', async (t) => {
   const h = await startServer(t);

@@ -54,7 +54,7 @@ t.test('FETCH errors', async (t) => {
   t.same(await c.command('c FETCH 1 (FLAGS'), ["c BAD Missing ')'"]);
   t.same(await c.command('d FETCH 1'), ['d BAD FETCH needs a sequence set and data items']);
   t.same(await c.command('e FETCH 1 BOGUS'), ['e BAD Unknown FETCH data item BOGUS']);
-  t.same(await c.command('f UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)'), ['f BAD VANISHED needs QRESYNC, which is not enabled']);
+  t.same(await c.command('f UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)'), ['f BAD VANISHED needs ENABLE QRESYNC first']);
   await c.command('g UNSELECT');
   await c.command('h CREATE Empty');
   await c.command('i SELECT Empty');

@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { connect as connectPlain, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { constants as zlib, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { generate } from 'selfsigned';
 import { ImapServer, type ImapServerOptions } from '../../src/imap/server.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -21,6 +22,17 @@ export interface TestContext {
   testdir(): string;
   teardown(fn: () => unknown): void;
 }
+
+/**
+ * The capabilities the harness server advertises, once: tests compare greetings and login
+ * replies against these (RFC 9051 §7.2.2; capabilities.ts says why each is there).
+ */
+export const PRE_TLS_CAPABILITIES = 'IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256';
+export const POST_LOGIN_CAPABILITIES = [
+  'IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE UTF8=ACCEPT',
+  'APPENDLIMIT=524288 COMPRESS=DEFLATE MULTIAPPEND BINARY QUOTA QUOTA=RES-STORAGE STATUS=SIZE SAVEDATE LIST-STATUS CREATE-SPECIAL-USE',
+  'CONDSTORE QRESYNC ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES',
+].join(' ');
 
 export const USER = 'alice@example.org';
 export const PASSWORD = 'correct horse battery staple';
@@ -131,9 +143,12 @@ export class TranscriptClient {
   private readonly lines: string[] = [];
   private waiters: Array<() => void> = [];
   private ended = false;
+  /** Where outgoing octets go: the socket, or a deflate stream once COMPRESS is on. */
+  private sink: (data: string | Buffer) => void;
 
   private constructor(socket: Socket) {
     this.socket = socket;
+    this.sink = (data) => this.socket.write(data);
     this.listen(socket);
   }
 
@@ -233,12 +248,44 @@ export class TranscriptClient {
   }
 
   write(data: string | Buffer): void {
-    this.socket.write(data);
+    this.sink(data);
   }
 
   /** Sends one raw line (CRLF added), e.g. an AUTHENTICATE response or IDLE's DONE. */
   sendLine(line: string): void {
-    this.socket.write(`${line}\r\n`);
+    this.sink(`${line}\r\n`);
+  }
+
+  /**
+   * Compresses both directions after a `COMPRESS DEFLATE` OK (RFC 4978): raw deflate, each write
+   * flushed with Z_SYNC_FLUSH. Received octets not yet read as lines are inflated first.
+   */
+  startCompression(): void {
+    const socket = this.socket;
+    socket.removeAllListeners('data');
+    const deflate = createDeflateRaw();
+    const inflate = createInflateRaw();
+    deflate.pipe(socket);
+    const leftover = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    inflate.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.split();
+    });
+    inflate.on('error', () => socket.destroy());
+    // The connection counts as closed once what arrived before the close is inflated.
+    socket.removeAllListeners('close');
+    socket.on('close', () => inflate.end());
+    inflate.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
+    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+    if (leftover.length > 0) inflate.write(leftover);
+    this.sink = (data) => {
+      deflate.write(data);
+      deflate.flush(zlib.Z_SYNC_FLUSH);
+    };
   }
 
   /** Sends `line` CRLF and returns every response up to and including the tagged one. */

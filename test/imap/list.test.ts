@@ -77,7 +77,7 @@ t.test('LIST-EXTENDED selection and return options', async (t) => {
     '* LIST (\\HasNoChildren \\Trash) "/" "Trash"',
     'i OK LIST completed',
   ]);
-  t.same(await c.command('j LIST "" "*" RETURN (STATUS (MESSAGES))'), ['j BAD Unsupported LIST return option STATUS']);
+  t.same(await c.command('j LIST "" "*" RETURN (STATUS (BOGUS))'), ['j BAD Unknown status item BOGUS']);
   t.same(await c.command('k LIST (RECURSIVEMATCH) "" "*"'), ['k BAD RECURSIVEMATCH needs another selection option']);
   t.same(await c.command('l LIST (BOGUS) "" "*"'), ['l BAD Unsupported LIST selection option BOGUS']);
   t.same(await c.command('m LIST "" "*" RETURN (MYRIGHTS)'), ['m BAD Unsupported LIST return option MYRIGHTS']);

@@ -1,10 +1,8 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { createLogger } from '../../src/log.js';
-import { PASSWORD, USER, startServer } from './harness.js';
+import { PASSWORD, POST_LOGIN_CAPABILITIES as POST_LOGIN, USER, startServer } from './harness.js';
 
-const POST_LOGIN =
-  'IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE UTF8=ACCEPT APPENDLIMIT=524288';
 const LOGGED_IN = `OK [CAPABILITY ${POST_LOGIN}] Logged in`;
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 

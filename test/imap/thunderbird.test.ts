@@ -3,11 +3,9 @@
  * sends, in its order and spelling, and the replies it needs.
  */
 import t from 'tap';
-import { PASSWORD, USER, startServer } from './harness.js';
+import { PASSWORD, POST_LOGIN_CAPABILITIES as POST_LOGIN, USER, startServer } from './harness.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const POST_LOGIN =
-  'IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED SPECIAL-USE UTF8=ACCEPT APPENDLIMIT=524288';
 
 async function tbLogin(h: Awaited<ReturnType<typeof startServer>>, tag: number) {
   const c = await h.client();

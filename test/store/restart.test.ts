@@ -49,3 +49,10 @@ t.test('everything survives close and reopen', async (t) => {
   t.ok(created.uidValidity > maxUidValidity, 'uidValidity keeps growing across restarts');
   t.notOk(mailboxesBefore.some((m) => m.id === created.id), 'mailbox ids are not reused');
 });
+
+t.test('a second process on the same folder gets a clear error', async (t) => {
+  const path = t.testdir();
+  const first = await openStore({ path });
+  t.teardown(() => first.close());
+  await t.rejects(openStore({ path }), /is in use by another process \(is a Bridgehead server already running/);
+});

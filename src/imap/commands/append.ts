@@ -1,26 +1,40 @@
 /**
- * APPEND (RFC 3501 §6.3.11, RFC 9051 §6.3.12): `APPEND mailbox [(flags)] [date-time] literal`,
- * or with UTF8=ACCEPT enabled `... UTF8 (~{n}...)` (RFC 6855 §4). UIDPLUS (RFC 4315): the
- * tagged OK carries [APPENDUID uidvalidity uid].
+ * APPEND (RFC 3501 §6.3.11, RFC 9051 §6.3.12) with MULTIAPPEND (RFC 3502), BINARY (RFC 3516 §4.4)
+ * and UTF8=ACCEPT (RFC 6855 §4):
+ *
+ *   APPEND mailbox 1*( [(flags)] [date-time] (literal / literal8 / UTF8 "(" literal8 ")") )
+ *
+ * UIDPLUS (RFC 4315): the tagged OK carries [APPENDUID uidvalidity uid-set], one UID per message,
+ * in the order given.
  *
  * Invariants:
- * - The OK is sent only after the store resolved, i.e. the message is durably written.
+ * - All or none (RFC 3502 §3): the messages are stored in one store batch, and the OK is sent only
+ *   after it is durably written. Any failure (one message too big, empty, over quota) stores none.
  * - A missing mailbox is NO [TRYCREATE]; a message over the APPENDLIMIT is NO [TOOBIG]
- *   (RFC 7889); the parser has already refused literals over the literal limit.
- * - The message arrives whole in one literal: the parser collects literals before handing over
- *   the command (MULTIAPPEND is not advertised, so there is exactly one message).
+ *   (RFC 7889); going over the account's quota is NO [OVERQUOTA] (RFC 9208 §4.4, RFC 5530).
+ * - literal8 (`~{n}`) is accepted with or without the UTF8 form: the store keeps any octets, so
+ *   binary content never needs NO [UNKNOWN-CTE] here (RFC 3516 §4.4 reserves it for stores that
+ *   cannot). FETCH returns such content as literal8 (fetch/render.ts).
+ * - The parser collects every literal before handing over the command, so all messages of one
+ *   APPEND together are bounded by the command size limit.
  */
 import { imapBad, imapNo, StoreError } from '../../errors.js';
+import type { AppendOptions, Delivered } from '../../store/types.js';
 import { flagsArgument, isAtom, listArgument } from '../arguments.js';
 import { mailboxArgument } from '../mailbox-names.js';
+import { formatSequenceSet } from '../protocol/sequence.js';
 import type { Token } from '../protocol/types.js';
 import { AUTHENTICATED, defineCommand } from './types.js';
 
-interface AppendArgs {
-  mailbox: string;
+interface AppendMessage {
   flags: string[];
   internalDate?: number;
   message: Buffer;
+}
+
+interface AppendArgs {
+  mailbox: string;
+  messages: AppendMessage[];
 }
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -39,21 +53,29 @@ export function parseDateTime(text: string): number {
   return utc;
 }
 
-function messageArgument(tokens: Token[], utf8: boolean): Buffer {
-  if (tokens.length === 2 && isAtom(tokens[0], 'UTF8')) {
-    if (!utf8) throw imapBad('APPEND UTF8 needs ENABLE UTF8=ACCEPT');
-    const items = listArgument(tokens[1], 'UTF8 message');
-    if (items.length !== 1 || items[0].type !== 'string' || !items[0].binary) {
-      throw imapBad('APPEND UTF8 expects one literal8');
-    }
-    return items[0].value;
+/**
+ * One `append-message` from `tokens` at `start`; returns it and the index after it. The data is
+ * a literal, a literal8 (BINARY) or `UTF8 (literal8)` (RFC 6855 §4, only once UTF8=ACCEPT is on).
+ */
+function appendMessage(tokens: Token[], start: number, utf8: boolean): { message: AppendMessage; next: number } {
+  let i = start;
+  let flags: string[] = [];
+  if (tokens[i]?.type === 'list') flags = flagsArgument((tokens[i++] as Extract<Token, { type: 'list' }>).items);
+  let internalDate: number | undefined;
+  const date = tokens[i];
+  if (date?.type === 'string' && !date.literal && i + 1 < tokens.length) {
+    internalDate = parseDateTime(date.value.toString('latin1'));
+    i++;
   }
-  if (tokens.length !== 1) throw imapBad('Unexpected APPEND arguments');
-  const [token] = tokens;
-  if (token.type !== 'string' || !token.literal) throw imapBad('Expected the message as a literal');
-  // literal8 outside the UTF8 form is BINARY (RFC 3516), which is not advertised.
-  if (token.binary) throw imapBad('literal8 is only accepted in the UTF8 form');
-  return token.value;
+  const data = tokens[i];
+  if (isAtom(data, 'UTF8')) {
+    if (!utf8) throw imapBad('APPEND UTF8 needs ENABLE UTF8=ACCEPT');
+    const items = listArgument(tokens[i + 1], 'UTF8 message');
+    if (items.length !== 1 || items[0].type !== 'string' || !items[0].binary) throw imapBad('APPEND UTF8 expects one literal8');
+    return { message: { flags, internalDate, message: items[0].value }, next: i + 2 };
+  }
+  if (!data || data.type !== 'string' || !data.literal) throw imapBad('Expected the message as a literal');
+  return { message: { flags, internalDate, message: data.value }, next: i + 1 };
 }
 
 export const append = defineCommand<AppendArgs>({
@@ -62,34 +84,40 @@ export const append = defineCommand<AppendArgs>({
   parse(args, encoding) {
     if (args.length < 2) throw imapBad('APPEND needs a mailbox and a message');
     const mailbox = mailboxArgument(args[0], encoding);
-    let rest = args.slice(1);
-    let flags: string[] = [];
-    if (rest[0].type === 'list') {
-      flags = flagsArgument(rest[0].items);
-      rest = rest.slice(1);
+    const messages: AppendMessage[] = [];
+    for (let i = 1; i < args.length; ) {
+      const { message, next } = appendMessage(args, i, encoding.utf8);
+      messages.push(message);
+      i = next;
     }
-    let internalDate: number | undefined;
-    if (rest.length > 1 && rest[0].type === 'string' && !rest[0].literal) {
-      internalDate = parseDateTime(rest[0].value.toString('latin1'));
-      rest = rest.slice(1);
-    }
-    return { mailbox, flags, internalDate, message: messageArgument(rest, encoding.utf8) };
+    return { mailbox, messages };
   },
-  async run(session, args) {
+  async run(session, { mailbox, messages }) {
     const limit = session.context.limits.maxMessageSize;
-    if (args.message.length > limit) throw imapNo(`Message exceeds the maximum size of ${limit} octets`, 'TOOBIG');
-    if (args.message.length === 0) throw imapNo('Empty message', 'CANNOT');
-    const target = await session.store.getMailbox(session.account, args.mailbox);
+    for (const { message } of messages) {
+      if (message.length > limit) throw imapNo(`Message exceeds the maximum size of ${limit} octets`, 'TOOBIG');
+      if (message.length === 0) throw imapNo('Empty message', 'CANNOT');
+    }
+    const target = await session.store.getMailbox(session.account, mailbox);
     if (!target) throw imapNo('No such mailbox', 'TRYCREATE');
+    const total = messages.reduce((sum, { message }) => sum + message.length, 0);
+    await session.context.quotas.checkRoom(session.account, total);
+    let delivered: Delivered[];
     try {
-      const delivered = await session.store.append(session.account, target.name, args.message, {
-        flags: args.flags,
-        internalDate: args.internalDate,
-      });
-      return { text: 'APPEND completed', code: `APPENDUID ${delivered.uidValidity} ${delivered.uid}` };
+      const options = (m: AppendMessage): AppendOptions => ({ flags: m.flags, internalDate: m.internalDate });
+      delivered =
+        messages.length === 1
+          ? [await session.store.append(session.account, target.name, messages[0].message, options(messages[0]))]
+          : await session.store.appendMessages(
+              session.account,
+              target.name,
+              messages.map((m) => ({ raw: m.message, options: options(m) })),
+            );
     } catch (error) {
       if (error instanceof StoreError && error.kind === 'not-found') throw imapNo('No such mailbox', 'TRYCREATE');
       throw error;
     }
+    const uids = formatSequenceSet(delivered.map((entry) => entry.uid));
+    return { text: 'APPEND completed', code: `APPENDUID ${delivered[0].uidValidity} ${uids}` };
   },
 });

@@ -1,6 +1,7 @@
 /**
- * AUTHENTICATE (RFC 9051 §6.2.2) with PLAIN (RFC 4616) and LOGIN, with or without an initial
- * response (SASL-IR, RFC 4959; "=" is an empty one).
+ * AUTHENTICATE (RFC 9051 §6.2.2) with PLAIN (RFC 4616), LOGIN and SCRAM-SHA-256 (RFC 7677, the
+ * exchange in src/imap/sasl-scram.ts), with or without an initial response (SASL-IR, RFC 4959;
+ * "=" is an empty one).
  *
  * Exchange: the server sends `+ <base64 challenge>` (PLAIN: an empty one, "+ "), the client
  * answers one base64 line, or "*" to cancel (→ BAD). Thunderbird sends `AUTHENTICATE PLAIN`
@@ -8,6 +9,7 @@
  */
 import { imapBad, imapNo } from '../../errors.js';
 import { atomArgument, expectArgumentCount, isAtom } from '../arguments.js';
+import { authenticateScram } from '../sasl-scram.js';
 import type { Session } from '../session.js';
 import { defineCommand, NOT_AUTHENTICATED } from './types.js';
 
@@ -62,6 +64,8 @@ export const authenticate = defineCommand<AuthenticateArgs>({
       const username = initial ?? (await challenge(session, USERNAME_CHALLENGE));
       const password = await challenge(session, PASSWORD_CHALLENGE);
       await session.logIn(username.toString('utf8'), password.toString('utf8'));
+    } else if (mechanism === 'SCRAM-SHA-256') {
+      await authenticateScram(session, initial, (text) => challenge(session, text));
     } else {
       throw imapNo('Unsupported authentication mechanism', 'CANNOT');
     }

@@ -51,6 +51,8 @@ function copyCommand(options: { uid: boolean }): CommandSpec<TransferArgs> {
       const destination = await destinationMailbox(session, mailbox);
       if (targets.length === 0) return { text: `${name} completed, no messages` };
       const uids = targets.map((message) => message.meta.uid);
+      // A copy adds its octets to the account's usage; MOVE does not (RFC 9208 §4.4).
+      await session.context.quotas.checkRoom(session.account, targets.reduce((sum, message) => sum + message.meta.size, 0));
       const result = await session.store.copy(view.mailboxId, uids, destination.id);
       return { text: `${name} completed`, code: copyUidCode(result) };
     },

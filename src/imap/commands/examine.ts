@@ -1,10 +1,10 @@
 /** EXAMINE (RFC 3501 §6.3.2): SELECT, read-only: flags cannot change and nothing is expunged. */
-import { openMailbox, parseSelectArguments } from './select.js';
+import { openMailbox, parseSelectArguments, type SelectArgs } from './select.js';
 import { AUTHENTICATED, defineCommand } from './types.js';
 
-export const examine = defineCommand<string>({
+export const examine = defineCommand<SelectArgs>({
   name: 'EXAMINE',
   states: AUTHENTICATED,
   parse: parseSelectArguments,
-  run: (session, name) => openMailbox(session, name, { readOnly: true }),
+  run: (session, args) => openMailbox(session, args, { readOnly: true }),
 });

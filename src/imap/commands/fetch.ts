@@ -11,17 +11,22 @@
  *   waits until the client has read the output buffer down to its bound (backpressure).
  * - \Seen is set for non-PEEK body items, unless the mailbox is read-only, and FLAGS is then
  *   included in the reply (RFC 3501 §6.4.5).
+ * - MODSEQ and CHANGEDSINCE enable CONDSTORE (RFC 7162 §3.1); CHANGEDSINCE answers only messages
+ *   whose modseq is greater (0 answers all, as iPhone Mail asks: CLIENTS.md §1). UID FETCH with
+ *   VANISHED (QRESYNC only, RFC 7162 §3.2.6) first sends VANISHED (EARLIER) for UIDs in the set
+ *   expunged since that modseq.
  * - FETCH (not UID FETCH) never causes EXPUNGE responses (RFC 3501 §7.4.1). A message expunged
  *   by another session that the client still sees cannot be read: the others are answered and
  *   the tagged reply is NO [EXPUNGEISSUED] (RFC 5530), as Dovecot does.
  */
-import { imapBad, imapNo, StoreError } from '../../errors.js';
+import { imapBad, imapNo } from '../../errors.js';
 import type { MessageRecord } from '../../store/types.js';
 import { sequenceSetArgument } from '../arguments.js';
 import { parseFetchRequest, renderFetch, type FetchRequest } from '../fetch/index.js';
 import type { SequenceSet } from '../protocol/sequence.js';
 import { atom } from '../protocol/types.js';
 import type { ViewMessage } from '../selected.js';
+import { sendVanishedEarlier, vanishedSince } from '../qresync.js';
 import type { Session } from '../session.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
@@ -30,20 +35,34 @@ interface FetchArgs {
   request: FetchRequest;
 }
 
-/** Messages read from the store at once. */
-const BATCH = 64;
+/**
+ * Messages read from the store at once: many when each is small (meta, MIME tree, header block),
+ * few when whole messages are read, so a batch never holds much memory.
+ */
+const BATCH = 256;
+const FULL_BATCH = 16;
 
-async function readRaw(session: Session, blobId: string, part: 'header' | 'full'): Promise<Buffer | null> {
-  try {
-    return await session.store.readBlob(blobId, part);
-  } catch (error) {
-    if (error instanceof StoreError && error.kind === 'not-found') return null;
-    throw error;
-  }
+/** What one batch needs from the store, read in one go. */
+interface BatchData {
+  records: Map<number, MessageRecord> | null;
+  /** Raw bytes by blob id ('header' or 'full' needs); null when a blob is missing. */
+  raws: Map<string, Buffer | null> | null;
+}
+
+async function readBatch(session: Session, batch: ViewMessage[], request: FetchRequest): Promise<BatchData> {
+  const part = request.needs === 'header' || request.needs === 'full' ? request.needs : null;
+  const blobIds = part ? [...new Set(batch.map((message) => message.meta.blobId))] : [];
+  const [records, bytes] = await Promise.all([readRecords(session, batch, request), part ? session.store.readBlobs(blobIds, part) : null]);
+  return { records, raws: bytes ? new Map(blobIds.map((id, i) => [id, bytes[i]])) : null };
 }
 
 async function runFetch(session: Session, { set, request }: FetchArgs, options: { uid: boolean }): Promise<void> {
   const view = session.mailbox;
+  if (request.vanished) {
+    if (!session.qresync) throw imapBad('VANISHED needs ENABLE QRESYNC first');
+    sendVanishedEarlier(session, await vanishedSince(session, view, request.changedSince!, set));
+  }
+  if (request.changedSince !== undefined || request.items.some((item) => item.name === 'MODSEQ')) session.condstore = true;
   let targets = view.resolve(set, options);
   if (request.changedSince !== undefined) targets = targets.filter((message) => message.meta.modseq > request.changedSince!);
 
@@ -58,9 +77,19 @@ async function runFetch(session: Session, { set, request }: FetchArgs, options: 
   }
 
   let missing = false;
-  for (let start = 0; start < targets.length; start += BATCH) {
-    const batch = targets.slice(start, start + BATCH);
-    const records = await readRecords(session, batch, request);
+  // The next batch is read while this one is rendered and sent.
+  const size = request.needs === 'full' ? FULL_BATCH : BATCH;
+  const read = (start: number): Promise<BatchData> | null => {
+    if (start >= targets.length) return null;
+    const pending = readBatch(session, targets.slice(start, start + size), request);
+    pending.catch(() => undefined);
+    return pending;
+  };
+  let next = read(0);
+  for (let start = 0; start < targets.length; start += size) {
+    const batch = targets.slice(start, start + size);
+    const { records, raws } = await next!;
+    next = read(start + size);
     for (const target of batch) {
       // The view's current meta: \Seen set above is in it.
       const seq = view.seqOfUid(target.meta.uid);
@@ -76,8 +105,8 @@ async function runFetch(session: Session, { set, request }: FetchArgs, options: 
         parsed = record.parsed;
       }
       let raw: Buffer | undefined;
-      if (request.needs === 'header' || request.needs === 'full') {
-        const bytes = await readRaw(session, meta.blobId, request.needs);
+      if (raws) {
+        const bytes = raws.get(meta.blobId);
         if (!bytes) {
           missing = true;
           continue;
@@ -114,8 +143,6 @@ function fetchCommand(options: { uid: boolean }): CommandSpec<FetchArgs> {
     parse(args) {
       if (args.length < 2) throw imapBad('FETCH needs a sequence set and data items');
       const request = parseFetchRequest(args.slice(1), options);
-      // VANISHED belongs to QRESYNC (RFC 7162 §3.2.6), which is not advertised.
-      if (request.vanished) throw imapBad('VANISHED needs QRESYNC, which is not enabled');
       return { set: sequenceSetArgument(args[0]), request };
     },
     async run(session, args) {

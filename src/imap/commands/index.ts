@@ -14,6 +14,7 @@ import { authenticate } from './authenticate.js';
 import { capability } from './capability.js';
 import { check } from './check.js';
 import { close } from './close.js';
+import { compress } from './compress.js';
 import { copy, uidCopy } from './copy.js';
 import { create } from './create.js';
 import { deleteCommand } from './delete.js';
@@ -21,6 +22,8 @@ import { enable } from './enable.js';
 import { examine } from './examine.js';
 import { expunge, uidExpunge } from './expunge.js';
 import { fetch, uidFetch } from './fetch.js';
+import { getquota } from './getquota.js';
+import { getquotaroot } from './getquotaroot.js';
 import { id } from './id.js';
 import { idle } from './idle.js';
 import { list } from './list.js';
@@ -33,10 +36,13 @@ import { noop } from './noop.js';
 import { rename } from './rename.js';
 import { search, uidSearch } from './search.js';
 import { select } from './select.js';
+import { sort, uidSort } from './sort.js';
+import { setquota } from './setquota.js';
 import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store, uidStore } from './store.js';
 import { subscribe } from './subscribe.js';
+import { thread, uidThread } from './thread.js';
 import type { CommandResult, CommandSpec } from './types.js';
 import { unselect } from './unselect.js';
 import { unsubscribe } from './unsubscribe.js';
@@ -46,6 +52,8 @@ const ALL_COMMANDS: CommandSpec<any>[] = [
   list, lsub, status, create, deleteCommand, rename, subscribe, unsubscribe,
   select, examine, close, unselect, append, check, expunge, uidExpunge,
   search, uidSearch, fetch, uidFetch, store, uidStore, copy, uidCopy, move, uidMove, idle,
+  compress, getquota, getquotaroot, setquota,
+  sort, uidSort, thread, uidThread,
 ];
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec<any>> = new Map(ALL_COMMANDS.map((spec) => [spec.name, spec]));

@@ -13,6 +13,8 @@
  * - Selection SUBSCRIBED lists subscribed names even when the mailbox does not exist, marked
  *   \NonExistent; RECURSIVEMATCH adds CHILDINFO for parents of subscribed names that match
  *   the pattern when the children do not (RFC 5258 §3.5).
+ * - LIST-STATUS (RFC 5819): `RETURN (STATUS (items))` follows the LIST response of every
+ *   selectable mailbox with its `* STATUS`; names that are not mailboxes get none (RFC 5819 §2).
  */
 import { imapBad } from '../../errors.js';
 import { astringArgument, atomArgument, isAtom, listArgument } from '../arguments.js';
@@ -27,6 +29,7 @@ import {
 import { atom, type ImapValue, type Token } from '../protocol/types.js';
 import type { Session } from '../session.js';
 import type { Mailbox } from '../../store/types.js';
+import { parseStatusItems, statusValues } from './status.js';
 import { AUTHENTICATED, defineCommand } from './types.js';
 
 interface ListArgs {
@@ -37,6 +40,8 @@ interface ListArgs {
   selectSpecialUse: boolean;
   recursiveMatch: boolean;
   returnSubscribed: boolean;
+  /** RETURN (STATUS (...)) items (RFC 5819), or null. */
+  statusItems: string[] | null;
 }
 
 const SELECTION_OPTIONS = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);
@@ -82,6 +87,23 @@ interface Entry {
   name: string;
   attributes: string[];
   extended?: ImapValue;
+  /** The mailbox, when the name is one (LIST-STATUS answers only for those). */
+  mailbox?: Mailbox;
+}
+
+/** RETURN options; `STATUS` takes the list of status items that follows it (RFC 5819 §3). */
+function parseReturnOptions(tokens: Token[]): { options: Set<string>; statusItems: string[] | null } {
+  let statusItems: string[] | null = null;
+  const rest: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (isAtom(tokens[i], 'STATUS')) {
+      if (statusItems) throw imapBad('STATUS given twice in LIST RETURN');
+      statusItems = parseStatusItems(tokens[++i]);
+    } else {
+      rest.push(tokens[i]);
+    }
+  }
+  return { options: parseOptions(rest, RETURN_OPTIONS, 'return'), statusItems };
 }
 
 function childrenAttribute(name: string, existing: Map<string, Mailbox>): string {
@@ -109,9 +131,10 @@ export const list = defineCommand<ListArgs>({
     if (patterns.length === 0) throw imapBad('LIST needs at least one pattern');
     rest = rest.slice(2);
     let returns = new Set<string>();
+    let statusItems: string[] | null = null;
     if (rest.length > 0) {
       if (!isAtom(rest[0], 'RETURN') || rest.length !== 2) throw imapBad('Unexpected LIST arguments');
-      returns = parseOptions(listArgument(rest[1], 'RETURN options'), RETURN_OPTIONS, 'return');
+      ({ options: returns, statusItems } = parseReturnOptions(listArgument(rest[1], 'RETURN options')));
     }
     if (selection.has('RECURSIVEMATCH') && !selection.has('SUBSCRIBED') && !selection.has('SPECIAL-USE')) {
       throw imapBad('RECURSIVEMATCH needs another selection option');
@@ -123,6 +146,7 @@ export const list = defineCommand<ListArgs>({
       selectSpecialUse: selection.has('SPECIAL-USE'),
       recursiveMatch: selection.has('RECURSIVEMATCH'),
       returnSubscribed: returns.has('SUBSCRIBED') || selection.has('SUBSCRIBED'),
+      statusItems,
     };
   },
   async run(session, args) {
@@ -136,6 +160,10 @@ export const list = defineCommand<ListArgs>({
       const response: ImapValue[] = [atom('LIST'), entry.attributes.map(atom), DELIMITER, mailboxNameValue(entry.name, session.names)];
       if (entry.extended) response.push(entry.extended);
       session.send(...response);
+      if (args.statusItems && entry.mailbox) {
+        const values = await statusValues(session, entry.mailbox, args.statusItems);
+        session.send(atom('STATUS'), mailboxNameValue(entry.name, session.names), values);
+      }
     }
     return { text: 'LIST completed' };
   },
@@ -183,5 +211,5 @@ async function listEntries(session: Session, args: ListArgs): Promise<Entry[]> {
       if (matches(name)) entries.set(name, { name, attributes: attributesOf(name) });
     }
   }
-  return sortMailboxNames([...entries.keys()]).map((name) => entries.get(name)!);
+  return sortMailboxNames([...entries.keys()]).map((name) => ({ ...entries.get(name)!, mailbox: existing.get(name) }));
 }

@@ -1,11 +1,11 @@
 /**
  * MOVE and UID MOVE (RFC 6851): copy and expunge in one store batch. Replies, in order: the
  * untagged `* OK [COPYUID ...]` (RFC 6851 §4.3, UIDPLUS), one `* n EXPUNGE` per moved message
- * (highest first), then the tagged OK. A missing destination is NO [TRYCREATE]; a read-only
+ * (highest first), or one `* VANISHED uids` once QRESYNC is enabled (RFC 6851 §4.3, RFC 7162
+ * §3.2.10), then the tagged OK. A missing destination is NO [TRYCREATE]; a read-only
  * mailbox cannot lose messages, so MOVE there is NO.
  */
 import { imapNo } from '../../errors.js';
-import { atom } from '../protocol/types.js';
 import { copyUidCode, destinationMailbox, parseTransferArguments, type TransferArgs } from './copy.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
@@ -28,7 +28,8 @@ function moveCommand(options: { uid: boolean }): CommandSpec<TransferArgs> {
       );
       const code = copyUidCode(result);
       if (code) session.sendStatus('OK', 'Moved', code);
-      for (const seq of view.remove(result.map.map(([source]) => source))) session.send(seq, atom('EXPUNGE'));
+      const moved = result.map.map(([source]) => source);
+      for (const response of view.expungeResponses(moved, { vanished: session.qresync })) session.send(...response);
       return { text: `${name} completed` };
     },
   });

@@ -1,73 +1,57 @@
 /**
- * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8). Parsing and matching live in src/imap/search
- * (pure); this module walks the selected view, reads from the store only what the keys need, in
- * batches, and answers `* SEARCH n...` with sequence numbers or UIDs.
+ * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8; RFC 9051 §6.4.4) with ESEARCH (RFC 4731),
+ * SEARCHRES (RFC 5182), MODSEQ (RFC 7162 §3.1.5) and WITHIN (RFC 5032). Parsing and matching
+ * live in src/imap/search (pure); finding matches and the ESEARCH answer in search-results.ts.
  *
  * Invariants:
- * - Flags and metadata are the view's, like FETCH: the result agrees with what the client knows.
- * - ESEARCH (RETURN), SEARCHRES ($) and MODSEQ belong to extensions not advertised here: BAD.
+ * - Without RETURN an IMAP4rev1 session gets `* SEARCH n...` (sequence numbers or UIDs), with
+ *   `(MODSEQ m)` at the end when the program has a MODSEQ key and something matched; an
+ *   IMAP4rev2 session gets ESEARCH, as if it had asked RETURN (ALL) (RFC 9051 §6.4.4).
+ * - A MODSEQ key makes SEARCH a CONDSTORE enabling command (RFC 7162 §3.1).
+ * - A SEARCH that asked to SAVE and fails, even to parse, empties `$` (RFC 5182 §2.4).
  * - SEARCH (not UID SEARCH) never causes EXPUNGE responses (RFC 3501 §7.4.1).
- * - A message expunged meanwhile whose content is needed does not match.
  */
-import { imapBad, StoreError } from '../../errors.js';
-import type { ParsedMessage } from '../../mime/types.js';
-import { matchesSearch, parseSearchRequest, type SearchRequest } from '../search/index.js';
-import { atom } from '../protocol/types.js';
+import { parseSearchRequest, type SearchRequest } from '../search/index.js';
+import { atom, type ImapValue } from '../protocol/types.js';
+import { answerWithEsearch, findMatches, forgetSavedResult, highestModSeq, parseSaving, type Saving } from '../search-results.js';
 import type { Session } from '../session.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
-const BATCH = 64;
-
-async function runSearch(session: Session, request: SearchRequest, options: { uid: boolean }): Promise<number[]> {
-  const view = session.mailbox;
-  const messages = view.all();
-  const context = { maxSeq: view.exists, maxUid: view.lastUid };
-  const found: number[] = [];
-  for (let start = 0; start < messages.length; start += BATCH) {
-    const batch = messages.slice(start, start + BATCH);
-    let trees: Map<number, ParsedMessage> | null = null;
-    if (request.needs !== 'meta' && (request.needsParsed || request.needs === 'parsed')) {
-      const records = await session.store.getMessages(view.mailboxId, batch.map((message) => message.meta.uid));
-      trees = new Map(records.map((record) => [record.uid, record.parsed]));
-    }
-    for (const { seq, meta } of batch) {
-      let parsed: ParsedMessage | undefined;
-      if (trees) {
-        parsed = trees.get(meta.uid);
-        if (!parsed) continue;
-      }
-      let raw: Buffer | undefined;
-      if (request.needs === 'header' || request.needs === 'full') {
-        try {
-          raw = await session.store.readBlob(meta.blobId, request.needs);
-        } catch (error) {
-          if (error instanceof StoreError && error.kind === 'not-found') continue;
-          throw error;
-        }
-      }
-      if (matchesSearch(request.key, { seq, meta, parsed, raw }, context)) found.push(options.uid ? meta.uid : seq);
-    }
+async function runSearch(session: Session, request: SearchRequest, options: { uid: boolean; tag: string }): Promise<void> {
+  if (request.usesModseq) session.condstore = true;
+  const found = await findMatches(session, request);
+  const returnOptions = request.returnOptions ?? (session.rev2 ? ['ALL'] : null);
+  if (returnOptions) {
+    answerWithEsearch(session, found, { tag: options.tag, uid: options.uid, returnOptions, modseq: request.usesModseq });
+    return;
   }
-  return found;
+  // One atom for the numbers: a 100,000-message result must not become 100,000 call arguments.
+  const numbers = found.map((message) => (options.uid ? message.meta.uid : message.seq));
+  const values: ImapValue[] = [atom(['SEARCH', ...numbers].join(' '))];
+  if (request.usesModseq && found.length > 0) values.push([atom('MODSEQ'), highestModSeq(found)]);
+  session.send(...values);
 }
 
-function searchCommand(options: { uid: boolean }): CommandSpec<SearchRequest> {
+function searchCommand(options: { uid: boolean }): CommandSpec<Saving<SearchRequest>> {
   const name = options.uid ? 'UID SEARCH' : 'SEARCH';
-  return defineCommand<SearchRequest>({
+  return defineCommand<Saving<SearchRequest>>({
     name,
     states: SELECTED,
     holdsExpunges: !options.uid,
-    parse(args, encoding) {
-      const request = parseSearchRequest(args, { utf8: encoding.utf8 });
-      if (request.returnOptions) throw imapBad('SEARCH RETURN needs ESEARCH, which is not advertised');
-      if (request.usesSaved) throw imapBad('$ needs SEARCHRES, which is not advertised');
-      if (request.usesModseq) throw imapBad('MODSEQ needs CONDSTORE, which is not advertised');
-      return request;
-    },
-    async run(session, request) {
+    parse: (args, encoding) => parseSaving(args, () => parseSearchRequest(args, { utf8: encoding.utf8 })),
+    async run(session, args, tag) {
       if (options.uid) session.announceUpdates({ allowExpunge: true });
-      const found = await runSearch(session, request, options);
-      session.send(atom('SEARCH'), ...found);
+      if ('failed' in args) {
+        forgetSavedResult(session.selected);
+        throw args.failed;
+      }
+      const request = args.parsed;
+      try {
+        await runSearch(session, request, { uid: options.uid, tag });
+      } catch (error) {
+        if (request.returnOptions?.includes('SAVE')) forgetSavedResult(session.selected);
+        throw error;
+      }
       return { text: `${name} completed` };
     },
   });

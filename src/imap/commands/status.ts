@@ -2,12 +2,20 @@
  * STATUS (RFC 3501 §6.3.10, RFC 9051 §6.3.11; SIZE from RFC 8438): counters of a mailbox, from
  * the store's mailbox record, answered in the order the client asked. RECENT is always 0: this
  * server never sets \Recent.
+ *
+ * Also: APPENDLIMIT (RFC 7889 §3, the session's limit, the same for every mailbox), DELETED
+ * (RFC 9051 §6.3.11, RFC 9208 §4.3.1) and DELETED-STORAGE (RFC 9208 §4.3.2: octets an EXPUNGE
+ * would free, here the exact sum of RFC822.SIZE of the \Deleted messages). The last two read the
+ * mailbox's message list, so they cost a scan; the others come from the mailbox record.
+ *
+ * parseStatusItems and statusValues are shared with LIST-STATUS (RFC 5819, commands/list.ts).
  */
 import { imapBad, imapNo } from '../../errors.js';
 import { atomArgument, expectArgumentCount, listArgument } from '../arguments.js';
 import { mailboxArgument, mailboxNameValue } from '../mailbox-names.js';
-import { atom, type ImapValue } from '../protocol/types.js';
+import { atom, type ImapValue, type Token } from '../protocol/types.js';
 import type { Mailbox } from '../../store/types.js';
+import type { Session } from '../session.js';
 import { AUTHENTICATED, defineCommand } from './types.js';
 
 const ITEMS: Record<string, (mailbox: Mailbox) => number> = {
@@ -17,7 +25,46 @@ const ITEMS: Record<string, (mailbox: Mailbox) => number> = {
   UNSEEN: (mailbox) => mailbox.unseen,
   RECENT: () => 0,
   SIZE: (mailbox) => mailbox.size,
+  // RFC 7162 §3.1.9; asking for it is a CONDSTORE enabling command (§3.1).
+  HIGHESTMODSEQ: (mailbox) => mailbox.highestModSeq,
 };
+
+/** Items answered from the mailbox's messages (a scan) rather than its record. */
+const SCANNED_ITEMS = new Set(['DELETED', 'DELETED-STORAGE']);
+
+/** The status-att list `(MESSAGES UNSEEN ...)`: known items, upper-cased, duplicates dropped. */
+export function parseStatusItems(token: Token | undefined): string[] {
+  const items = listArgument(token, 'status items').map((item) => {
+    const name = atomArgument(item, 'a status item').toUpperCase();
+    if (!(name in ITEMS) && !SCANNED_ITEMS.has(name) && name !== 'APPENDLIMIT') throw imapBad(`Unknown status item ${name}`);
+    return name;
+  });
+  if (items.length === 0) throw imapBad('STATUS needs at least one item');
+  return [...new Set(items)];
+}
+
+/** `NAME value NAME value ...` for the STATUS response, in the order asked. */
+export async function statusValues(session: Session, mailbox: Mailbox, items: string[]): Promise<ImapValue[]> {
+  let deleted: { count: number; octets: number } | null = null;
+  if (items.some((item) => SCANNED_ITEMS.has(item))) {
+    deleted = { count: 0, octets: 0 };
+    for (const message of await session.store.listMessages(mailbox.id)) {
+      if (!message.flags.includes('\\Deleted')) continue;
+      deleted.count++;
+      deleted.octets += message.size;
+    }
+  }
+  const values: ImapValue[] = [];
+  for (const item of items) {
+    let value: number;
+    if (item === 'DELETED') value = deleted!.count;
+    else if (item === 'DELETED-STORAGE') value = deleted!.octets;
+    else if (item === 'APPENDLIMIT') value = session.context.limits.maxMessageSize;
+    else value = ITEMS[item](mailbox);
+    values.push(atom(item), value);
+  }
+  return values;
+}
 
 interface StatusArgs {
   mailbox: string;
@@ -29,19 +76,14 @@ export const status = defineCommand<StatusArgs>({
   states: AUTHENTICATED,
   parse(args, encoding) {
     expectArgumentCount(args, 2);
-    const items = listArgument(args[1], 'status items').map((token) => {
-      const item = atomArgument(token, 'a status item').toUpperCase();
-      if (!(item in ITEMS)) throw imapBad(`Unknown status item ${item}`);
-      return item;
-    });
-    if (items.length === 0) throw imapBad('STATUS needs at least one item');
-    return { mailbox: mailboxArgument(args[0], encoding), items: [...new Set(items)] };
+    const items = parseStatusItems(args[1]);
+    return { mailbox: mailboxArgument(args[0], encoding), items };
   },
   async run(session, { mailbox: name, items }) {
     const mailbox = await session.store.getMailbox(session.account, name);
     if (!mailbox) throw imapNo('No such mailbox', 'NONEXISTENT');
-    const values: ImapValue[] = [];
-    for (const item of items) values.push(atom(item), ITEMS[item](mailbox));
+    if (items.includes('HIGHESTMODSEQ')) session.condstore = true;
+    const values = await statusValues(session, mailbox, items);
     session.send(atom('STATUS'), mailboxNameValue(mailbox.name, session.names), values);
     return { text: 'STATUS completed' };
   },

@@ -1,20 +1,25 @@
 /**
- * STORE and UID STORE (RFC 3501 §6.4.6, §6.4.8): `STORE set [+|-]FLAGS[.SILENT] (flags)`, the
- * flags as a list or bare (RFC 9051 §9 `store-att-flags`).
+ * STORE and UID STORE (RFC 3501 §6.4.6, §6.4.8): `STORE set [(UNCHANGEDSINCE n)]
+ * [+|-]FLAGS[.SILENT] (flags)`, the flags as a list or bare (RFC 9051 §9 `store-att-flags`), the
+ * modifier from CONDSTORE (RFC 7162 §3.1.3).
  *
  * Invariants:
  * - Unless .SILENT, each named message that still exists gets `* n FETCH (FLAGS (...))`, with
- *   UID for UID STORE (RFC 3501 §6.4.8), showing its flags after the change.
+ *   UID for UID STORE (RFC 3501 §6.4.8), showing its flags after the change. Once CONDSTORE is
+ *   enabled these carry MODSEQ, and a message whose flags changed gets its new MODSEQ even with
+ *   .SILENT (RFC 7162 §3.1.3), as `UID u MODSEQ (m) FLAGS (..)` in the RFC's order.
+ * - UNCHANGEDSINCE n (a CONDSTORE enabling command) leaves alone every message whose modseq is
+ *   above n (0: every message) and lists those in the tagged OK's [MODIFIED set], as sequence
+ *   numbers, or UIDs for UID STORE; they get no FETCH.
  * - The view records the new flags and modseqs, so the store's echo event is not announced again.
  * - STORE (not UID STORE) never causes EXPUNGE responses (RFC 3501 §7.4.1).
- * - UNCHANGEDSINCE (CONDSTORE) is not supported: CONDSTORE is not advertised.
  */
 import { imapBad, imapNo } from '../../errors.js';
 import type { FlagOperation } from '../../store/types.js';
-import { atomArgument, flagsArgument, sequenceSetArgument } from '../arguments.js';
+import { atomArgument, flagsArgument, listArgument, sequenceSetArgument } from '../arguments.js';
 import { renderFlags } from '../fetch/index.js';
-import type { SequenceSet } from '../protocol/sequence.js';
-import { atom, type ImapValue } from '../protocol/types.js';
+import { formatSequenceSet, type SequenceSet } from '../protocol/sequence.js';
+import { atom, type ImapValue, type Token } from '../protocol/types.js';
 import type { Session } from '../session.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
@@ -23,26 +28,52 @@ interface StoreArgs {
   op: FlagOperation;
   silent: boolean;
   flags: string[];
+  /** CONDSTORE UNCHANGEDSINCE (RFC 7162 §3.1.3). */
+  unchangedSince?: number;
 }
 
 const OPERATIONS: Record<string, FlagOperation> = { '+FLAGS': 'add', '-FLAGS': 'remove', FLAGS: 'set' };
 
-async function runStore(session: Session, args: StoreArgs, options: { uid: boolean }): Promise<void> {
+/** Runs the STORE; returns the [MODIFIED ...] code when UNCHANGEDSINCE refused some messages. */
+async function runStore(session: Session, args: StoreArgs, options: { uid: boolean }): Promise<string | null> {
   const view = session.mailbox;
+  if (args.unchangedSince !== undefined) session.condstore = true;
   if (view.readOnly) throw imapNo('Mailbox is read-only');
   const targets = view.resolve(args.set, options);
-  if (targets.length === 0) return;
+  if (targets.length === 0) return null;
   const uids = targets.map((message) => message.meta.uid);
-  const result = await session.store.storeFlags(view.mailboxId, uids, { op: args.op, flags: args.flags });
+  const result = await session.store.storeFlags(view.mailboxId, uids, {
+    op: args.op,
+    flags: args.flags,
+    ...(args.unchangedSince !== undefined ? { unchangedSince: args.unchangedSince } : {}),
+  });
   view.applyFlagChanges(result.changed);
-  if (args.silent) return;
+  const changed = new Set(result.changed.map((change) => change.uid));
+  const modified = new Set(result.modified);
   for (const uid of uids) {
     const seq = view.seqOfUid(uid);
-    if (seq === 0) continue;
+    if (seq === 0 || modified.has(uid)) continue;
+    if (args.silent && !(session.condstore && changed.has(uid))) continue;
+    const meta = view.at(seq);
     const items: ImapValue[] = options.uid ? [atom('UID'), uid] : [];
-    items.push(atom('FLAGS'), renderFlags(view.at(seq).flags));
+    if (session.condstore) items.push(atom('MODSEQ'), [meta.modseq]);
+    if (!args.silent) items.push(atom('FLAGS'), renderFlags(meta.flags));
     session.send(seq, atom('FETCH'), items);
   }
+  if (modified.size === 0) return null;
+  const numbers = options.uid ? [...modified].sort((a, b) => a - b) : targets.filter((m) => modified.has(m.meta.uid)).map((m) => m.seq);
+  return `MODIFIED ${formatSequenceSet(numbers)}`;
+}
+
+/** `(UNCHANGEDSINCE mod-sequence-valzer)` (RFC 7162 §7 `store-modifier`). */
+function parseStoreModifiers(token: Token): number {
+  const items = listArgument(token, 'STORE modifiers');
+  if (items.length !== 2 || atomArgument(items[0], 'a STORE modifier').toUpperCase() !== 'UNCHANGEDSINCE') {
+    throw imapBad('Unknown STORE modifier');
+  }
+  const text = atomArgument(items[1], 'a mod-sequence value');
+  if (!/^\d{1,20}$/.test(text) || Number(text) > Number.MAX_SAFE_INTEGER) throw imapBad('Invalid mod-sequence value');
+  return Number(text);
 }
 
 function storeCommand(options: { uid: boolean }): CommandSpec<StoreArgs> {
@@ -53,18 +84,26 @@ function storeCommand(options: { uid: boolean }): CommandSpec<StoreArgs> {
     holdsExpunges: !options.uid,
     parse(args) {
       if (args.length < 3) throw imapBad('STORE needs a sequence set, a data item and flags');
-      if (args[1].type === 'list') throw imapBad('STORE modifiers (UNCHANGEDSINCE) need CONDSTORE, which is not advertised');
+      let unchangedSince: number | undefined;
+      if (args[1].type === 'list') {
+        unchangedSince = parseStoreModifiers(args[1]);
+        args = [args[0], ...args.slice(2)];
+        if (args.length < 3) throw imapBad('STORE needs a sequence set, a data item and flags');
+      }
       const item = atomArgument(args[1], 'a STORE data item').toUpperCase();
       const silent = item.endsWith('.SILENT');
       const op = OPERATIONS[silent ? item.slice(0, -'.SILENT'.length) : item];
       if (!op) throw imapBad(`Unknown STORE data item ${item}`);
       const rest = args.slice(2);
       const flagTokens = rest.length === 1 && rest[0].type === 'list' ? rest[0].items : rest;
-      return { set: sequenceSetArgument(args[0]), op, silent, flags: flagsArgument(flagTokens) };
+      const parsed: StoreArgs = { set: sequenceSetArgument(args[0]), op, silent, flags: flagsArgument(flagTokens) };
+      if (unchangedSince !== undefined) parsed.unchangedSince = unchangedSince;
+      return parsed;
     },
     async run(session, args) {
       if (options.uid) session.announceUpdates({ allowExpunge: true });
-      await runStore(session, args, options);
+      const modified = await runStore(session, args, options);
+      if (modified) return { text: 'Conditional STORE failed', code: modified };
       return { text: `${name} completed` };
     },
   });

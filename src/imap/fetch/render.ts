@@ -152,9 +152,14 @@ function applyPartial(data: Buffer, partial: FetchItem['partial']): Buffer {
   return data.subarray(partial.start, end);
 }
 
-/** Bodies are literals; an empty one is the empty string. */
+/**
+ * Bodies are literals; an empty one is the empty string. Content with NUL (stored from a BINARY
+ * APPEND, RFC 3516 §4.4) cannot travel in a literal (RFC 3501 §9 `CHAR8` excludes it), so it is
+ * sent as literal8, which only a client that used BINARY can have caused.
+ */
 function bodyValue(data: Buffer): ImapValue {
-  return data.length === 0 ? '' : data;
+  if (data.length === 0) return '';
+  return data.includes(0) ? { literal: data, binary: true } : data;
 }
 
 /**

@@ -155,6 +155,17 @@ export class CommandParser {
     this.lineMode = on;
   }
 
+  /**
+   * Hands back the octets received but not yet consumed, and forgets them. Between commands only:
+   * after COMPRESS (RFC 4978 §3) what the client sent next is compressed and must be inflated first.
+   */
+  takeUnconsumed(): Buffer {
+    if (this.available === 0) return EMPTY;
+    const rest = Buffer.from(this.peek(this.available));
+    this.skip(this.available);
+    return rest;
+  }
+
   push(chunk: Buffer): void {
     if (this.mode === 'dead' || chunk.length === 0) return;
     this.chunks.push(chunk);

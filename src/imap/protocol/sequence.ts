@@ -12,7 +12,8 @@
  *   the work is O(k log n + result) for k ranges. Results are sorted and unique.
  * - Message sequence numbers beyond the mailbox are a client error (RFC 9051 §6.4.8: tagged BAD,
  *   "This includes '*' if the selected mailbox is empty"); UIDs that do not exist are ignored.
- * - "$" (SEARCHRES, RFC 5182) is not a sequence set here: the command substitutes its saved result.
+ * - "$" (SEARCHRES, RFC 5182) is not parsed here: arguments.ts marks a set `saved`, and the
+ *   selected view substitutes its saved result.
  */
 import { imapBad } from '../../errors.js';
 
@@ -27,6 +28,11 @@ export interface SeqRange {
 
 export interface SequenceSet {
   readonly ranges: readonly SeqRange[];
+  /**
+   * `$` (SEARCHRES, RFC 5182 §2.1): the session's saved search result, which only the selected
+   * mailbox view can resolve; `ranges` is then empty.
+   */
+  readonly saved?: true;
 }
 
 /** `nz-number` is a non-zero unsigned 32-bit number (RFC 9051 §9). */

@@ -36,8 +36,8 @@ export type SearchKey =
   | { kind: 'body'; value: string }
   /** TEXT <string>: header or body. */
   | { kind: 'text'; value: string }
-  /** BEFORE/ON/SINCE (internal date) and SENTBEFORE/SENTON/SENTSINCE (Date header). */
-  | { kind: 'date'; field: 'internal' | 'sent'; op: DateComparison; day: number }
+  /** BEFORE/ON/SINCE (internal date), SENTBEFORE/SENTON/SENTSINCE (Date header), SAVEDBEFORE/SAVEDON/SAVEDSINCE (save date, RFC 8514). */
+  | { kind: 'date'; field: 'internal' | 'sent' | 'saved'; op: DateComparison; day: number }
   /** LARGER n (size > n) and SMALLER n (size < n), in octets (RFC822.SIZE). */
   | { kind: 'size'; op: 'larger' | 'smaller'; size: number }
   /** MODSEQ [entry type] n: modseq >= n (RFC 7162 §3.1.5). The entry is kept but not used: we keep one modseq per message. */

@@ -11,6 +11,7 @@
  *   only when a key asks for them, so `needs` from the parser is enough.
  */
 import { decodeHeaderValue, headerValues, textContent } from '../../mime/index.js';
+import { foldForSearch, isSearchField, searchHeaderText, searchTextContains, type SearchFields } from '../../mime/search-index.js';
 import type { ParsedMessage } from '../../mime/types.js';
 import type { MessageMeta } from '../../store/types.js';
 import { matchesSequenceSet } from '../protocol/sequence.js';
@@ -22,6 +23,10 @@ export interface SearchMessage {
   parsed?: ParsedMessage;
   /** The header block ('header' needs) or the whole message ('full' needs). */
   raw?: Buffer;
+  /** Prepared at delivery (mime/search-index.ts): used instead of `raw` for the keys they answer. */
+  fields?: SearchFields;
+  /** Prepared search text: answers BODY and TEXT without `raw` and `parsed`. */
+  text?: Buffer;
 }
 
 const DAY_MS = 86_400_000;
@@ -60,13 +65,15 @@ function evaluate(key: SearchKey, view: MessageView, context: SearchContext): bo
       return view.headerValues(key.field).some((value) => value.includes(needle));
     }
     case 'body':
+      if (view.message.text) return searchTextContains(view.message.text, foldedNeedle(key), 'body');
       return view.bodyText().includes(fold(key.value));
     case 'text': {
+      if (view.message.text) return searchTextContains(view.message.text, foldedNeedle(key), 'text');
       const needle = fold(key.value);
       return view.headerText().includes(needle) || view.bodyText().includes(needle);
     }
     case 'date': {
-      const epochMs = key.field === 'internal' ? meta.internalDate : view.parsed().sentDate;
+      const epochMs = key.field === 'internal' ? meta.internalDate : key.field === 'saved' ? meta.savedAt : view.parsed().sentDate;
       if (epochMs === null) return false;
       const day = Math.floor(epochMs / DAY_MS);
       if (key.op === 'before') return day < key.day;
@@ -90,8 +97,17 @@ function evaluate(key: SearchKey, view: MessageView, context: SearchContext): bo
  * and every run of white space (line breaks included) read as one space, so a phrase matches
  * across a wrapped line or the gap an HTML tag leaves.
  */
-function fold(text: string): string {
-  return text.replace(/\s+/g, ' ').toLowerCase();
+const fold = foldForSearch;
+
+/** A BODY/TEXT key's needle as folded UTF-8, made once per key rather than once per message. */
+const needles = new WeakMap<SearchKey, Buffer>();
+function foldedNeedle(key: Extract<SearchKey, { value: string }>): Buffer {
+  let needle = needles.get(key);
+  if (!needle) {
+    needle = Buffer.from(fold(key.value), 'utf8');
+    needles.set(key, needle);
+  }
+  return needle;
 }
 
 /** Lazily decoded parts of one message, each computed at most once. */
@@ -110,6 +126,7 @@ class MessageView {
 
   /** Decoded, case-folded values of every occurrence of a field. */
   headerValues(field: string): string[] {
+    if (this.message.fields && isSearchField(field)) return this.message.fields[field];
     let values = this.fields.get(field);
     if (values === undefined) {
       values = headerValues(this.headerBlock(), field).map((value) => fold(decodeHeaderValue(value)));
@@ -120,14 +137,7 @@ class MessageView {
 
   /** The whole header, unfolded, each field decoded, case-folded. */
   headerText(): string {
-    this.headerTextCache ??= fold(
-      this.headerBlock()
-        .toString('utf8')
-        .replace(/\r?\n(?=[ \t])/g, '')
-        .split(/\r?\n/)
-        .map((line) => decodeHeaderValue(line))
-        .join('\n'),
-    );
+    this.headerTextCache ??= searchHeaderText(this.headerBlock());
     return this.headerTextCache;
   }
 

@@ -36,13 +36,17 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
 /** Keys that search one header field for a string. */
 const HEADER_KEYS = new Set(['BCC', 'CC', 'FROM', 'SUBJECT', 'TO']);
 
-const DATE_KEYS: Record<string, ['internal' | 'sent', DateComparison]> = {
+const DATE_KEYS: Record<string, ['internal' | 'sent' | 'saved', DateComparison]> = {
   BEFORE: ['internal', 'before'],
   ON: ['internal', 'on'],
   SINCE: ['internal', 'since'],
   SENTBEFORE: ['sent', 'before'],
   SENTON: ['sent', 'on'],
   SENTSINCE: ['sent', 'since'],
+  // RFC 8514 §4: the date the message was saved in this mailbox.
+  SAVEDBEFORE: ['saved', 'before'],
+  SAVEDON: ['saved', 'on'],
+  SAVEDSINCE: ['saved', 'since'],
 };
 
 const NEEDS_ORDER: SearchNeeds[] = ['meta', 'parsed', 'header', 'full'];
@@ -120,6 +124,8 @@ function parseKey(cursor: Cursor): SearchKey {
   switch (name) {
     case 'ALL':
     case 'OLD':
+    // RFC 8514 §4: every mailbox here keeps save dates, so this matches every message.
+    case 'SAVEDATESUPPORTED':
       return { kind: 'all' };
     case 'RECENT':
     case 'NEW':

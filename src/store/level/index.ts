@@ -48,6 +48,8 @@ import { StoreError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { normalizeLineEndings, parseMessage } from '../../mime/index.js';
+import { summarizeMessage, type MessageSummary } from '../../mime/summary.js';
+import { searchFields, searchText, type SearchFields } from '../../mime/search-index.js';
 import type { ParsedMessage } from '../../mime/types.js';
 import { createStoreEvents } from '../events.js';
 import type {
@@ -61,14 +63,20 @@ import type {
   Mailbox,
   MessageMeta,
   MessageRecord,
+  ScramCredentials,
   SpecialUse,
   Store,
   StoreEvent,
   StoreEvents,
   StoreFlagsOptions,
   StoreFlagsResult,
+  NumberKind,
+  UserProfile,
 } from '../types.js';
 import { GroupCommitter, WriterLane, type BatchOp, type CommitStats } from './committer.js';
+import { LevelQueueStore } from './queue.js';
+import { LevelAuditStore } from './audit.js';
+import { ListingCache } from './listings.js';
 import { applyFlagOperation, isSeen, normalizeFlags, sameFlags } from './flags.js';
 import {
   MAX_UID,
@@ -83,6 +91,7 @@ import {
   messageKey,
   modseqFromChangeKey,
   nameFromMailboxNameKey,
+  numberKey,
   openSublevels,
   type ChangeRecord,
   type RootDb,
@@ -140,10 +149,20 @@ interface BlobContent {
   header: Buffer;
   body: Buffer;
   parsed: ParsedMessage;
+  summary: MessageSummary;
+  /** What SEARCH reads instead of the message (mime/search-index.ts). */
+  searchFields: SearchFields;
+  searchText: Buffer;
 }
 
 /** Blob cache entries kept for outstanding prefetches before those are invalidated instead. */
 const MAX_DEFERRED_EVICTIONS = 10_000;
+
+/** Messages whose meta listMessages keeps in memory, in all mailboxes (about 250 octets each). */
+const MAX_CACHED_LISTING_MESSAGES = 400_000;
+
+/** Blobs whose SEARCH fields are kept in memory (about 200 octets each). */
+const MAX_CACHED_SEARCH_FIELDS = 400_000;
 
 /** What deliver reads before entering the lane; valid while `generation` is unchanged. */
 interface DeliveryPrefetch {
@@ -164,6 +183,10 @@ function headerLength(raw: Buffer): number {
 export class LevelStore implements Store {
   readonly events: StoreEvents = createStoreEvents();
   readonly stats: CommitStats;
+  /** The outbound queue's records (queue.ts); its batches share this store's group commit. */
+  readonly queue: LevelQueueStore;
+  /** Audit trail and traffic counters (audit.ts); written with the deliveries' group commits. */
+  readonly audit: LevelAuditStore;
 
   private readonly s: Sublevels;
   private readonly log: Logger;
@@ -172,6 +195,10 @@ export class LevelStore implements Store {
   /** Mailbox records (with counters, uidNext, highestModSeq) loaded in the lane: the truth. */
   private mailboxCache = new Map<string, Mailbox>();
   private blobRefCache = new Map<string, BlobRef>();
+  /** listMessages answers from memory for mailboxes used lately (listings.ts). */
+  private readonly listings = new ListingCache(MAX_CACHED_LISTING_MESSAGES);
+  /** SEARCH fields by blob id (getSearchFields), oldest first. */
+  private readonly searchFieldCache = new Map<string, SearchFields>();
   /** Bumped when caches are dropped after a failed write; older preparations are refused. */
   private epoch = 0;
   /** Bumped whenever a value prefetched outside the lane may have become stale. */
@@ -191,6 +218,8 @@ export class LevelStore implements Store {
     this.log = log;
     this.committer = new GroupCommitter(db, (err) => this.onWriteFailure(err));
     this.stats = this.committer.stats;
+    this.queue = new LevelQueueStore(this.s, this.committer);
+    this.audit = new LevelAuditStore(this.s, this.committer, log);
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
@@ -212,6 +241,7 @@ export class LevelStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.audit.close();
     await this.lane.run(() => this.committer.whenIdle());
     await this.db.close();
     this.log.info({ evt: 'store.close' }, 'store closed');
@@ -274,6 +304,7 @@ export class LevelStore implements Store {
   }
 
   private emit(event: StoreEvent): void {
+    this.listings.apply(event);
     try {
       this.events.emit('change', event);
     } catch (err) {
@@ -291,6 +322,7 @@ export class LevelStore implements Store {
     this.generation++;
     this.mailboxCache = new Map();
     this.blobRefCache = new Map();
+    this.listings.clear();
     this.evictableBlobs.clear();
   }
 
@@ -374,6 +406,9 @@ export class LevelStore implements Store {
       ops.push({ type: 'put', sublevel: this.s.blobHeads, key: blobId, value: content.header });
       ops.push({ type: 'put', sublevel: this.s.blobBodies, key: blobId, value: content.body });
       ops.push({ type: 'put', sublevel: this.s.blobParsed, key: blobId, value: content.parsed });
+      ops.push({ type: 'put', sublevel: this.s.blobSummaries, key: blobId, value: content.summary });
+      ops.push({ type: 'put', sublevel: this.s.blobSearchFields, key: blobId, value: content.searchFields });
+      ops.push({ type: 'put', sublevel: this.s.blobSearchText, key: blobId, value: content.searchText });
     }
     entry.refs += count;
     ops.push({ type: 'put', sublevel: this.s.blobRefs, key: blobId, value: entry.refs });
@@ -385,7 +420,7 @@ export class LevelStore implements Store {
       const entry = ctx.blobs.get(blobId)!;
       entry.refs = Math.max(0, entry.refs - count);
       if (entry.refs === 0) {
-        for (const sublevel of [this.s.blobHeads, this.s.blobBodies, this.s.blobParsed, this.s.blobRefs]) {
+        for (const sublevel of [this.s.blobHeads, this.s.blobBodies, this.s.blobParsed, this.s.blobSummaries, this.s.blobSearchFields, this.s.blobSearchText, this.s.blobRefs]) {
           ops.push({ type: 'del', sublevel, key: blobId });
         }
       } else {
@@ -492,7 +527,7 @@ export class LevelStore implements Store {
 
   // ── accounts ─────────────────────────────────────────────────────────────────────────────
 
-  async createAccount(address: string, passwordHash: string): Promise<Account> {
+  async createAccount(address: string, passwordHash: string, options: { scram?: ScramCredentials | null } = {}): Promise<Account> {
     const normalized = normalizeAddress(address);
     return this.write('exclusive', async () => {
       if ((await this.s.accounts.get(normalized)) !== undefined) {
@@ -500,6 +535,7 @@ export class LevelStore implements Store {
       }
       const ops: BatchOp[] = [];
       const account: Account = { address: normalized, passwordHash, quotaBytes: null, createdAt: Date.now() };
+      if (options.scram) account.scram = options.scram;
       ops.push({ type: 'put', sublevel: this.s.accounts, key: normalized, value: account });
       const events: StoreEvent[] = [];
       for (const { name, specialUse } of DEFAULT_MAILBOXES) {
@@ -521,11 +557,23 @@ export class LevelStore implements Store {
     return this.s.accounts.values().all();
   }
 
-  async setPasswordHash(address: string, passwordHash: string): Promise<void> {
+  async setPasswordHash(address: string, passwordHash: string, options: { scram?: ScramCredentials | null } = {}): Promise<void> {
+    const normalized = address.toLowerCase();
+    await this.write('exclusive', async () => {
+      // SCRAM data of the old password must not outlive it.
+      const { scram: _previous, ...account } = await this.requireAccount(normalized);
+      const updated: Account = { ...account, passwordHash };
+      if (options.scram) updated.scram = options.scram;
+      return { ops: [{ type: 'put', sublevel: this.s.accounts, key: normalized, value: updated }], events: [], result: undefined };
+    });
+  }
+
+  async setQuota(address: string, quotaBytes: number | null): Promise<void> {
+    if (quotaBytes !== null && (!Number.isSafeInteger(quotaBytes) || quotaBytes < 0)) throw new StoreError('invalid', 'Invalid quota');
     const normalized = address.toLowerCase();
     await this.write('exclusive', async () => {
       const account = await this.requireAccount(normalized);
-      const updated: Account = { ...account, passwordHash };
+      const updated: Account = { ...account, quotaBytes };
       return { ops: [{ type: 'put', sublevel: this.s.accounts, key: normalized, value: updated }], events: [], result: undefined };
     });
   }
@@ -546,6 +594,8 @@ export class LevelStore implements Store {
       for (const key of await this.s.subscriptions.keys(accountRange(normalized)).all()) {
         ops.push({ type: 'del', sublevel: this.s.subscriptions, key });
       }
+      const profile = await this.s.profiles.get(normalized);
+      if (profile) this.dropProfile(profile, ops);
       await this.holdBlobs(ctx, blobCounts.keys());
       this.dropBlobRefs(ctx, blobCounts, ops);
       for (const [, mailboxId] of names) this.mailboxCache.delete(mailboxId);
@@ -602,6 +652,41 @@ export class LevelStore implements Store {
 
   async listAliases(): Promise<Alias[]> {
     return this.s.aliases.values().all();
+  }
+
+  // ── profiles (numbers for the gateways, notification rules) ────────────────────────────────
+
+  async getProfile(address: string): Promise<UserProfile | null> {
+    return (await this.s.profiles.get(address.toLowerCase())) ?? null;
+  }
+
+  async setProfile(profile: UserProfile): Promise<void> {
+    const address = profile.address.toLowerCase();
+    await this.write('exclusive', async () => {
+      await this.requireAccount(address);
+      const ops: BatchOp[] = [];
+      const previous = await this.s.profiles.get(address);
+      if (previous) this.dropProfile(previous, ops);
+      for (const [kind, number] of [['phone', profile.phone], ['fax', profile.fax]] as const) {
+        if (number === null) continue;
+        const owner = await this.s.numbers.get(numberKey(kind, number));
+        if (owner !== undefined && owner !== address) throw new StoreError('exists', `${kind} number ${number} belongs to ${owner}`);
+        ops.push({ type: 'put', sublevel: this.s.numbers, key: numberKey(kind, number), value: address });
+      }
+      ops.push({ type: 'put', sublevel: this.s.profiles, key: address, value: { ...profile, address } });
+      return { ops, events: [], result: undefined };
+    });
+  }
+
+  async findNumberOwner(kind: NumberKind, number: string): Promise<string | null> {
+    return (await this.s.numbers.get(numberKey(kind, number))) ?? null;
+  }
+
+  /** Queues removal of a profile and its number index entries. */
+  private dropProfile(profile: UserProfile, ops: BatchOp[]): void {
+    ops.push({ type: 'del', sublevel: this.s.profiles, key: profile.address });
+    if (profile.phone) ops.push({ type: 'del', sublevel: this.s.numbers, key: numberKey('phone', profile.phone) });
+    if (profile.fax) ops.push({ type: 'del', sublevel: this.s.numbers, key: numberKey('fax', profile.fax) });
   }
 
   // ── mailboxes ────────────────────────────────────────────────────────────────────────────
@@ -825,7 +910,8 @@ export class LevelStore implements Store {
     const parsed = parseMessage(bytes);
     const blobId = createHash('sha256').update(bytes).digest('hex');
     const split = headerLength(bytes);
-    const content: BlobContent = { header: bytes.subarray(0, split), body: bytes.subarray(split), parsed };
+    const header = bytes.subarray(0, split);
+    const content: BlobContent = { header, body: bytes.subarray(split), parsed, summary: summarizeMessage(header, parsed), searchFields: searchFields(header), searchText: searchText(bytes, parsed) };
 
     this.prefetchesOutstanding++;
     try {
@@ -835,11 +921,24 @@ export class LevelStore implements Store {
           prefetch.generation === this.generation && prefetch.mailboxes.every((mailbox) => mailbox !== null)
             ? this.usePrefetch(ctx, prefetch, blobId)
             : await this.readDeliveryState(ctx, resolved, blobId);
-        return this.prepareDelivery(ctx, resolved, mailboxes, { internalDate, bytes, blobId, content });
+        const prepared = this.prepareDelivery(ctx, resolved, mailboxes, { internalDate, bytes, blobId, content });
+        if (options.trail) prepared.ops.push(...this.auditOps(options.trail, prepared.result));
+        return prepared;
       });
     } finally {
       this.prefetchesOutstanding--;
       this.evictBlobs();
+    }
+  }
+
+  /** The delivery's audit entries. Caches are already updated here, so a faulty trail must not
+   * fail the delivery: it is logged and left out. */
+  private auditOps(trail: NonNullable<AppendOptions['trail']>, delivered: Delivered[]): BatchOp[] {
+    try {
+      return this.audit.ops(trail(delivered));
+    } catch (err) {
+      this.log.error({ evt: 'store.trail-failed', err }, 'audit entries of a delivery left out');
+      return [];
     }
   }
 
@@ -915,7 +1014,11 @@ export class LevelStore implements Store {
     const appended = new Map<Mailbox, MessageMeta[]>();
     resolved.forEach((target, i) => {
       const mailbox = mailboxes[i];
-      const meta = this.addMessage(mailbox, { flags: target.flags, internalDate, size: bytes.length, blobId, savedAt }, ops);
+      const meta = this.addMessage(
+        mailbox,
+        { flags: target.flags, internalDate, size: bytes.length, blobId, savedAt, sentDate: content.parsed.sentDate },
+        ops,
+      );
       delivered.push({ account: mailbox.account, mailboxId: mailbox.id, uidValidity: mailbox.uidValidity, uid: meta.uid });
       appended.set(mailbox, [...(appended.get(mailbox) ?? []), meta]);
     });
@@ -933,8 +1036,49 @@ export class LevelStore implements Store {
     return delivered;
   }
 
+  /** MULTIAPPEND (RFC 3502): every message in one batch, so either all are stored or none. */
+  async appendMessages(account: string, mailbox: string, messages: Array<{ raw: Buffer; options?: AppendOptions }>): Promise<Delivered[]> {
+    if (messages.length === 0) throw new StoreError('invalid', 'No messages');
+    const address = account.toLowerCase();
+    const name = normalizeMailboxName(mailbox);
+    // Parsing and hashing are CPU work: done before entering the writer lane.
+    const items = messages.map(({ raw, options = {} }) => {
+      const bytes = normalizeLineEndings(raw);
+      if (bytes.length === 0) throw new StoreError('invalid', 'Empty message');
+      const internalDate = options.internalDate ?? Date.now();
+      if (!Number.isFinite(internalDate)) throw new StoreError('invalid', 'Invalid internal date');
+      const parsed = parseMessage(bytes);
+      const split = headerLength(bytes);
+      const header = bytes.subarray(0, split);
+      const content: BlobContent = { header, body: bytes.subarray(split), parsed, summary: summarizeMessage(header, parsed), searchFields: searchFields(header), searchText: searchText(bytes, parsed) };
+      const blobId = createHash('sha256').update(bytes).digest('hex');
+      return { size: bytes.length, internalDate, flags: normalizeFlags(options.flags), blobId, content };
+    });
+    return this.write('grouped', async (ctx) => {
+      const target = await this.mailboxByName(address, name);
+      if (!target) {
+        await this.requireAccount(address);
+        throw notFound(`Mailbox ${name} of ${address}`);
+      }
+      await this.holdBlobs(ctx, items.map((item) => item.blobId));
+      if (target.uidNext + items.length - 1 > MAX_UID) throw new StoreError('over-quota', `Mailbox ${target.name} has no UIDs left`);
+      const ops: BatchOp[] = [];
+      const savedAt = Date.now();
+      const added: MessageMeta[] = [];
+      for (const item of items) {
+        const meta = { flags: item.flags, internalDate: item.internalDate, size: item.size, blobId: item.blobId, savedAt };
+        added.push(this.addMessage(target, meta, ops));
+        this.addBlobRefs(ctx, item.blobId, 1, ops, item.content);
+      }
+      this.putMailbox(target, ops);
+      const event: StoreEvent = { kind: 'append', mailboxId: target.id, account: target.account, messages: added };
+      const delivered = added.map((meta) => ({ account: target.account, mailboxId: target.id, uidValidity: target.uidValidity, uid: meta.uid }));
+      return { ops, events: [event], result: delivered };
+    });
+  }
+
   async listMessages(mailboxId: string): Promise<MessageMeta[]> {
-    return this.s.messages.values(mailboxRange(mailboxId)).all();
+    return this.listings.list(mailboxId, () => this.s.messages.values(mailboxRange(mailboxId)).all());
   }
 
   async getMessages(mailboxId: string, uids: number[]): Promise<MessageRecord[]> {
@@ -958,6 +1102,56 @@ export class LevelStore implements Store {
     if (part === 'header') return header;
     const body = await this.s.blobBodies.get(blobId);
     return body && body.length > 0 ? Buffer.concat([header, body]) : header;
+  }
+
+  async readBlobs(blobIds: string[], part: 'header' | 'full'): Promise<Array<Buffer | null>> {
+    if (blobIds.length === 0) return [];
+    const [heads, bodies] = await Promise.all([
+      this.s.blobHeads.getMany(blobIds),
+      part === 'full' ? this.s.blobBodies.getMany(blobIds) : null,
+    ]);
+    return heads.map((header, i) => {
+      if (!header) return null;
+      const body = bodies?.[i];
+      return body && body.length > 0 ? Buffer.concat([header, body]) : header;
+    });
+  }
+
+  /**
+   * Kept in memory once read: a blob's bytes never change, so neither do its fields. Blobs stored
+   * before these records existed get theirs computed from the header block (not written back:
+   * reads never write).
+   */
+  async getSearchFields(blobIds: string[]): Promise<Array<SearchFields | null>> {
+    const result = blobIds.map((id) => this.searchFieldCache.get(id) ?? null);
+    const missing = blobIds.filter((_, i) => result[i] === null);
+    if (missing.length === 0) return result;
+    const stored = await this.s.blobSearchFields.getMany(missing);
+    const unprepared = missing.filter((_, i) => stored[i] === undefined);
+    const heads = unprepared.length > 0 ? await this.s.blobHeads.getMany(unprepared) : [];
+    const computed = new Map(unprepared.map((id, i) => [id, heads[i] ? searchFields(heads[i]!) : null]));
+    const found = new Map(missing.map((id, i) => [id, stored[i] ?? computed.get(id) ?? null]));
+    if (this.searchFieldCache.size + found.size > MAX_CACHED_SEARCH_FIELDS) {
+      // Oldest first (Map order); a tenth at once so that eviction is not paid per message.
+      let drop = this.searchFieldCache.size + found.size - MAX_CACHED_SEARCH_FIELDS + MAX_CACHED_SEARCH_FIELDS / 10;
+      for (const id of this.searchFieldCache.keys()) {
+        if (drop-- <= 0) break;
+        this.searchFieldCache.delete(id);
+      }
+    }
+    for (const [id, fields] of found) if (fields) this.searchFieldCache.set(id, fields);
+    return blobIds.map((id, i) => result[i] ?? found.get(id) ?? null);
+  }
+
+  /** Blobs stored before search texts existed get theirs computed from the message (not written back). */
+  async readSearchText(blobIds: string[]): Promise<Array<Buffer | null>> {
+    if (blobIds.length === 0) return [];
+    const stored = await this.s.blobSearchText.getMany(blobIds);
+    const unprepared = blobIds.filter((_, i) => stored[i] === undefined);
+    if (unprepared.length === 0) return stored as Buffer[];
+    const [raws, trees] = await Promise.all([this.readBlobs(unprepared, 'full'), this.s.blobParsed.getMany(unprepared)]);
+    const computed = new Map(unprepared.map((id, i) => [id, raws[i] && trees[i] ? searchText(raws[i]!, trees[i]!) : null]));
+    return blobIds.map((id, i) => stored[i] ?? computed.get(id) ?? null);
   }
 
   async storeFlags(mailboxId: string, uids: number[], options: StoreFlagsOptions): Promise<StoreFlagsResult> {
@@ -1048,7 +1242,14 @@ export class LevelStore implements Store {
     for (const meta of metas) {
       const copy = this.addMessage(
         target,
-        { flags: [...meta.flags], internalDate: meta.internalDate, size: meta.size, blobId: meta.blobId, savedAt },
+        {
+          flags: [...meta.flags],
+          internalDate: meta.internalDate,
+          size: meta.size,
+          blobId: meta.blobId,
+          savedAt,
+          ...(meta.sentDate !== undefined ? { sentDate: meta.sentDate } : {}),
+        },
         ops,
       );
       map.push([meta.uid, copy.uid]);
@@ -1068,11 +1269,37 @@ export class LevelStore implements Store {
 
   /**
    * Changes recorded after `sinceModSeq`, ascending (CONDSTORE/QRESYNC, RFC 7162 §3.2): the
-   * latest flag change of each message and every expunge. Not part of `Store` yet.
+   * latest flag change of each message and every expunge.
    */
   async listChanges(mailboxId: string, sinceModSeq: number): Promise<Change[]> {
     const entries = await this.s.changes.iterator(changesSinceRange(mailboxId, Math.max(0, sinceModSeq))).all();
     return entries.map(([key, record]) => ({ ...record, modseq: modseqFromChangeKey(key) }));
+  }
+
+  /**
+   * Summaries (SORT/THREAD keys) of stored blobs, by blob id; unknown ids are skipped. One small
+   * record per blob; a blob stored before summaries existed gets one computed from its header
+   * and MIME tree (not written back: reads never write).
+   */
+  async getSummaries(blobIds: string[]): Promise<Map<string, MessageSummary>> {
+    const unique = [...new Set(blobIds)];
+    const stored = await this.s.blobSummaries.getMany(unique);
+    const summaries = new Map<string, MessageSummary>();
+    const missing: string[] = [];
+    unique.forEach((id, i) => {
+      const summary = stored[i];
+      if (summary) summaries.set(id, summary);
+      else missing.push(id);
+    });
+    if (missing.length > 0) {
+      const [heads, trees] = await Promise.all([this.s.blobHeads.getMany(missing), this.s.blobParsed.getMany(missing)]);
+      missing.forEach((id, i) => {
+        const head = heads[i];
+        const parsed = trees[i];
+        if (head && parsed) summaries.set(id, summarizeMessage(head, parsed));
+      });
+    }
+    return summaries;
   }
 
   /** The refcount of a stored blob (0 when it does not exist); for the admin console and tests. */
@@ -1082,5 +1309,13 @@ export class LevelStore implements Store {
 }
 
 export async function openStore(options: LevelStoreOptions): Promise<LevelStore> {
-  return LevelStore.open(options);
+  try {
+    return await LevelStore.open(options);
+  } catch (error) {
+    // LevelDB admits one process per folder; say so in words an admin can act on.
+    if ((error as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+      throw new Error(`the store ${options.path} is in use by another process (is a Bridgehead server already running on this data folder?)`);
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,41 @@
+/** Starting a Bridgehead for the benchmarks: a fresh data folder, quiet logs, no DNS. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/log.js';
+
+export async function startBenchServer(overrides: Record<string, unknown> = {}): Promise<{ app: App; port(name: string): number; cleanup(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bh-bench-'));
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify({
+    hostname: 'bench.example.test',
+    dataDir: 'data',
+    log: { level: 'silent' },
+    smtp: { maxConnections: 1000 },
+    mailauth: { enabled: false },
+    dns: { staticOnly: true },
+    ...overrides,
+  }));
+  const config = loadConfig(configPath);
+  for (const listener of [config.smtp.mx, config.smtp.submission, config.smtp.submissions, config.imap.imap, config.imap.imaps]) listener.port = 0;
+  const app = await startApp(config, silentLogger());
+  return {
+    app,
+    port(name) {
+      const listener = app.listeners.find((candidate) => candidate.name === name);
+      if (!listener) throw new Error(`no listener ${name}`);
+      return listener.port;
+    },
+    async cleanup() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function arg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+}

@@ -1,0 +1,284 @@
+/**
+ * The SMS gateway: mail to "+<number>@<sms domain>" becomes an SMS (SMPP 3.4 or an HTTP gateway
+ * such as Kannel), delivery receipts become `gatewayAck` entries in the audit trail, and SMS
+ * sent to a user's number (or in reply to an SMS they sent) arrive in their INBOX from
+ * "+<number>@<sms domain>", so a reply by mail goes back as an SMS.
+ *
+ * Invariants:
+ * - Only authenticated senders (or `allowedSenders`) reach the gateway (gateway-routing.ts).
+ * - The SMS is submitted during the body step, so the sender's 250 means the SMSC (or the HTTP
+ *   gateway) has accepted it; a failure there is a 451 and the client retries.
+ * - Receipts are matched to messages by the SMSC's message id, kept in memory for
+ *   `receiptMemory` submissions; a receipt for an unknown id is logged, not recorded.
+ * - An incoming SMS goes to the owner of the number it was sent to; when nobody owns it (a shared
+ *   sender number), to the user who last sent an SMS to that phone within `replyWindowHours`.
+ */
+import {
+  definePlugin,
+  GatewayRefusal,
+  schema,
+  type GatewayContext,
+  type GatewayDelivery,
+  type GatewayRecipient,
+  type Infer,
+} from '../../src/plugins/api.js';
+import { planSms } from './encoding.js';
+import { gatewayRoutingHooks } from './gateway-routing.js';
+import { CallbackListener, httpSend, HttpSendError } from './http-transport.js';
+import { SmppTransport, type DeliveryReceipt, type MobileOriginated } from './smpp-transport.js';
+import { smsText } from './text.js';
+
+const domainList = schema.array(schema.string({ pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, patternText: 'a lower-case domain name' }), {
+  minItems: 1,
+  description: 'Gateway domains: mail to +<number>@<domain> becomes an SMS. The first one is the From domain of incoming SMS.',
+});
+
+const configSchema = schema.object({
+  domains: domainList,
+  allowedSenders: schema.array(schema.email({ allowDomain: true }), {
+    default: [], description: 'Senders allowed to use the gateway without authenticating (addresses or @domain), e.g. a monitoring system.',
+  }),
+  maxLength: schema.integer({ min: 1, max: 10_000, default: 480, description: 'Characters of sender, subject and text before encoding.' }),
+  maxParts: schema.integer({ min: 1, max: 16, default: 3, description: 'Most concatenated parts per SMS; longer texts are cut and end with "...".' }),
+  includeSender: schema.boolean({ default: true, description: 'Start the SMS with the mail sender\'s address.' }),
+  sourceAddress: schema.string({ default: 'Bridgehead', description: 'Sender shown on the phone: an E.164 number (replies come back) or up to 11 letters.' }),
+  replyWindowHours: schema.integer({ min: 0, max: 8760, default: 72, description: 'How long an SMS reply to the shared source number finds the user who wrote last.' }),
+  receiptMemory: schema.integer({ min: 100, max: 1_000_000, default: 10_000, description: 'Submissions whose receipts are remembered.' }),
+  transport: schema.enum(['smpp', 'http'] as const, { default: 'smpp', description: 'smpp: an SMSC over SMPP 3.4; http: a gateway with a send URL (Kannel sendsms).' }),
+  smpp: schema.object({
+    url: schema.string({ pattern: /^s?smpp:\/\/[^/\s]+$/, patternText: 'smpp://host:port or ssmpp://host:port', default: 'smpp://127.0.0.1:2775', description: 'SMSC address.' }),
+    systemId: schema.string({ default: 'bridgehead', description: 'system_id for the bind.' }),
+    password: schema.optional(schema.string({ description: 'password for the bind (never logged).' })),
+    systemType: schema.optional(schema.string({ description: 'system_type for the bind.' })),
+    bindMode: schema.enum(['transceiver', 'transmitter'] as const, { default: 'transceiver', description: 'transceiver also receives receipts and incoming SMS; transmitter only sends.' }),
+    enquireLinkSeconds: schema.integer({ min: 5, max: 3600, default: 30, description: 'Keep-alive interval (enquire_link).' }),
+    reconnectSeconds: schema.integer({ min: 1, max: 3600, default: 10, description: 'Delay before binding again after a lost connection.' }),
+    submitTimeoutSeconds: schema.integer({ min: 1, max: 600, default: 30, description: 'Time allowed for binding and for each submit_sm_resp.' }),
+  }),
+  http: schema.object({
+    url: schema.string({
+      default: 'http://127.0.0.1:13013/cgi-bin/sendsms?username=bridgehead&password=secret&from={from}&to={to}&text={text}&coding={coding}&charset={charset}&max-messages={maxParts}&dlr-mask=31&dlr-url={dlrUrl}',
+      description: 'Send URL with placeholders {to} {from} {text} {coding} {charset} {maxParts} {id} {dlrUrl}.',
+    }),
+    token: schema.optional(schema.string({ pattern: /^[A-Za-z0-9_-]{16,}$/, patternText: 'at least 16 letters, digits, _ or -', description: 'Secret the gateway must send with callbacks.' })),
+    listenHost: schema.string({ default: '127.0.0.1', description: 'Address of the callback listener (delivery reports, incoming SMS).' }),
+    listenPort: schema.integer({ min: 0, max: 65_535, default: 0, description: 'Port of the callback listener; 0 = no listener.' }),
+    callbackBase: schema.optional(schema.string({ description: 'The callback listener\'s base URL as the gateway reaches it, e.g. http://10.0.0.5:13080.' })),
+    timeoutSeconds: schema.integer({ min: 1, max: 600, default: 30, description: 'Time allowed for the send request.' }),
+  }),
+});
+
+export type SmsConfig = Infer<typeof configSchema>;
+
+interface Submission {
+  messageId: string;
+  recipient: string;
+}
+
+/** A Map that forgets its oldest entries beyond `limit`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    this.delete(key);
+    super.set(key, value);
+    while (this.size > this.limit) this.delete(this.keys().next().value as K);
+    return this;
+  }
+}
+
+class SmsGateway {
+  private ctx: GatewayContext<SmsConfig> | null = null;
+  private smpp: SmppTransport | null = null;
+  private callbacks: CallbackListener | null = null;
+  private submissions = new BoundedMap<string, Submission>(10_000);
+  /** Receipts that came before their submit_sm_resp, by SMSC id. */
+  private earlyReceipts = new BoundedMap<string, DeliveryReceipt>(1000);
+  /** phone number → { account that last wrote to it, when }. */
+  private conversations = new BoundedMap<string, { account: string; at: number }>(10_000);
+  private reference = Math.floor(Math.random() * 256);
+
+  async start(ctx: GatewayContext<SmsConfig>): Promise<void> {
+    this.ctx = ctx;
+    const { config, log } = ctx;
+    this.submissions = new BoundedMap(config.receiptMemory);
+    if (config.transport === 'smpp') {
+      this.smpp = new SmppTransport(
+        {
+          url: config.smpp.url,
+          systemId: config.smpp.systemId,
+          password: config.smpp.password ?? '',
+          systemType: config.smpp.systemType ?? '',
+          bindMode: config.smpp.bindMode,
+          enquireLinkMs: config.smpp.enquireLinkSeconds * 1000,
+          reconnectMs: config.smpp.reconnectSeconds * 1000,
+          submitTimeoutMs: config.smpp.submitTimeoutSeconds * 1000,
+          reassemblyMs: 10 * 60 * 1000,
+          log,
+        },
+        { receipt: (receipt) => this.onReceipt(receipt), mobileOriginated: (message) => this.onIncoming(message) },
+      );
+      // Binding happens in the background: an SMSC that is down must not stop the mail server.
+      this.smpp.start().catch((error: Error) => log.warn({ evt: 'sms.smpp.unavailable', err: error.message }, 'SMSC not reachable yet; retrying'));
+    } else if (config.http.listenPort > 0) {
+      if (!config.http.token) throw new Error('plugins.sms.http.token is required when http.listenPort is set');
+      this.callbacks = new CallbackListener(
+        { host: config.http.listenHost, port: config.http.listenPort, token: config.http.token, log },
+        {
+          report: async (report) => {
+            if (report.state === 'unknown') return;
+            await this.audit(report.messageId, report.to, report.state, report.detail || undefined);
+          },
+          incoming: (message) => this.onIncoming({ ...message, complete: true }),
+        },
+      );
+      const port = await this.callbacks.listen();
+      log.info({ evt: 'sms.http.listening', host: config.http.listenHost, port }, 'SMS callback listener ready');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.smpp?.close();
+    await this.callbacks?.close();
+  }
+
+  open(info: { messageId: string; envelope: { from: string }; session: { user: string | null } }): GatewayDelivery {
+    const ctx = this.context();
+    const recipients: GatewayRecipient[] = [];
+    return {
+      addRecipient: async (recipient) => {
+        recipients.push(recipient);
+      },
+      body: async (message) => {
+        const parsed = await message.parsed();
+        const text = smsText({
+          from: ctx.config.includeSender && info.envelope.from ? info.envelope.from : null,
+          subject: parsed.subject ?? '',
+          text: parsed.text ?? '',
+          maxLength: ctx.config.maxLength,
+        });
+        if (text === '') throw new GatewayRefusal(550, '5.6.0', 'Nothing to send: the message has no subject and no plain text');
+        const plan = planSms(text, { maxParts: ctx.config.maxParts });
+        const account = info.session.user ?? info.envelope.from.toLowerCase();
+        for (const recipient of recipients) {
+          const references = await this.send(info.messageId, recipient.number, plan);
+          this.conversations.set(recipient.number, { account, at: Date.now() });
+          ctx.log.info({ evt: 'sms.submitted', msgid: info.messageId, to: recipient.number, parts: plan.parts.length, coding: plan.coding, truncated: plan.truncated }, 'SMS submitted');
+          await ctx.audit({ messageId: info.messageId, gateway: 'sms', recipient: recipient.number, status: 'submitted', reference: references.join(',') || undefined, detail: `${plan.parts.length} part(s), ${plan.coding}` });
+        }
+      },
+      commit: async () => undefined,
+      abort: async (reason) => {
+        if (recipients.length > 0) ctx.log.info({ evt: 'sms.aborted', msgid: info.messageId, reason }, 'SMS delivery aborted');
+      },
+    };
+  }
+
+  private async send(messageId: string, to: string, plan: ReturnType<typeof planSms>): Promise<string[]> {
+    const { config } = this.context();
+    if (this.smpp) {
+      return this.smpp.submit({
+        to,
+        from: config.sourceAddress,
+        plan,
+        reference: this.nextReference(),
+        onAccepted: (smscId) => {
+          this.submissions.set(smscId, { messageId, recipient: to });
+          const early = this.earlyReceipts.get(smscId);
+          if (early) {
+            this.earlyReceipts.delete(smscId);
+            void this.onReceipt(early).catch((error: Error) => this.context().log.error({ evt: 'sms.receipt-failed', err: error.message }, 'receipt not recorded'));
+          }
+        },
+      });
+    }
+    try {
+      await httpSend(
+        { urlTemplate: config.http.url, callbackBase: config.http.callbackBase, token: config.http.token, timeoutMs: config.http.timeoutSeconds * 1000 },
+        { messageId, to, from: config.sourceAddress, plan },
+      );
+    } catch (error) {
+      if (error instanceof HttpSendError && !error.temporary) throw new GatewayRefusal(554, '5.4.0', 'The SMS gateway refused the message');
+      throw error;
+    }
+    return [];
+  }
+
+  private nextReference(): number {
+    this.reference = (this.reference + 1) % 256;
+    return this.reference;
+  }
+
+  private async onReceipt(receipt: DeliveryReceipt): Promise<void> {
+    const submission = this.submissions.get(receipt.smscId);
+    if (!submission) {
+      // Some SMSCs send the receipt before the submit_sm_resp: kept until the id is known.
+      this.earlyReceipts.set(receipt.smscId, receipt);
+      this.context().log.warn({ evt: 'sms.receipt-unknown', smscId: receipt.smscId, status: receipt.status }, 'receipt for an unknown submission');
+      return;
+    }
+    if (receipt.state === 'unknown') return;
+    const detail = receipt.error ? `${receipt.status} err:${receipt.error}` : receipt.status;
+    await this.audit(submission.messageId, submission.recipient, receipt.state, detail, receipt.smscId);
+  }
+
+  private async audit(messageId: string, recipient: string, state: 'delivered' | 'failed' | 'queued', detail?: string, reference?: string): Promise<void> {
+    // "queued" receipts (ENROUTE, ACCEPTD) only say the SMSC still has it: nothing new to record.
+    if (state === 'queued') return;
+    await this.context().audit({ messageId, gateway: 'sms', recipient, status: state, detail, reference });
+  }
+
+  /** An SMS from a phone → a mail in the INBOX of its recipient. */
+  private async onIncoming(message: MobileOriginated): Promise<void> {
+    const ctx = this.context();
+    const from = `${message.from}@${ctx.config.domains[0]}`;
+    const inbound = {
+      from,
+      subject: `SMS from ${message.from}`,
+      text: message.complete ? message.text : `${message.text}\n\n[parts of this SMS did not arrive]`,
+      headers: { 'X-Bridgehead-Gateway': 'sms', 'X-Bridgehead-Called-Number': message.to },
+    };
+    // The number it was sent to, resolved to its owner by the server (a bare E.164 number).
+    let result = await ctx.deliverInbound({ ...inbound, to: message.to });
+    if (!result.ok && !result.temporary) {
+      const conversation = this.conversations.get(message.from);
+      const windowMs = ctx.config.replyWindowHours * 3600 * 1000;
+      if (conversation && Date.now() - conversation.at <= windowMs) {
+        result = await ctx.deliverInbound({ ...inbound, to: conversation.account });
+      }
+    }
+    if (result.ok) {
+      ctx.log.info({ evt: 'sms.received', msgid: result.messageId, from: message.from }, 'incoming SMS delivered');
+      await ctx.audit({ messageId: result.messageId, gateway: 'sms', recipient: message.from, status: 'received' });
+      return;
+    }
+    ctx.log.warn({ evt: 'sms.undeliverable', from: message.from, to: message.to, reply: result.reply }, 'incoming SMS has no recipient here');
+    if (result.temporary) throw Object.assign(new Error(result.reply), { temporary: true });
+  }
+
+  private context(): GatewayContext<SmsConfig> {
+    if (!this.ctx) throw new Error('the sms gateway is not started');
+    return this.ctx;
+  }
+}
+
+/** The running gateway: made at start (a server started again in the same process gets a fresh one). */
+let gateway = new SmsGateway();
+
+export default definePlugin({
+  name: 'sms',
+  configSchema,
+  hooks: gatewayRoutingHooks<SmsConfig>('sms', 'SMS'),
+  gateways: [
+    {
+      name: 'sms',
+      start: (ctx) => {
+        gateway = new SmsGateway();
+        return gateway.start(ctx);
+      },
+      open: async (info) => gateway.open(info),
+      stop: () => gateway.stop(),
+    },
+  ],
+});
