@@ -10,10 +10,8 @@ import { formatAuditReport } from '../audit/format.js';
 import type { AuditReport } from '../audit/query.js';
 import { parseSince, TimeArgumentError } from '../audit/time.js';
 import type { Config } from '../config/schema.js';
-import { silentLogger } from '../log.js';
-import { openStore } from '../store/index.js';
 import { configFrom, configOption, helpOption, parse, print, UsageError, type SubCommand } from './common.js';
-import { ControlUnavailable, controlSocketPath, sendControlRequest, storePath } from './control-client.js';
+import { runAdmin } from './control-client.js';
 
 const help = `Usage: bridgehead audit <message-id | Message-ID | queue-id | address> [options]
 
@@ -38,26 +36,8 @@ Times are UTC. Works whether the server runs or not.`;
 type ReportOperation = keyof typeof reportOperations;
 
 /** Runs a report operation in the running server, or on the store when no server runs. */
-export async function runReport(config: Config, op: ReportOperation, args: Record<string, unknown>): Promise<unknown> {
-  try {
-    return await sendControlRequest(controlSocketPath(config), { op, args });
-  } catch (error) {
-    if (!(error instanceof ControlUnavailable)) throw error;
-  }
-  let store;
-  try {
-    store = await openStore({ path: storePath(config), log: silentLogger() });
-  } catch (error) {
-    throw new Error(
-      `cannot open the store in ${storePath(config)} (${(error as Error).message}); ` +
-        'if a server is running, its control socket did not answer',
-    );
-  }
-  try {
-    return await reportOperations[op](store, args);
-  } finally {
-    await store.close();
-  }
+export function runReport(config: Config, op: ReportOperation, args: Record<string, unknown>): Promise<unknown> {
+  return runAdmin(config, { op, args });
 }
 
 /** --since as epoch ms, or a usage error that says what is accepted. */

@@ -143,3 +143,20 @@ t.test('the signer runs once per message, before the first attempt', async (t) =
   t.same(domains, ['example.test'], 'signed once, for the From: domain');
   t.match(peer.accepted()[0].data!.toString(), /^DKIM-Signature: v=1; d=example\.test; b=test\r\nReceived:/);
 });
+
+t.test('a dead destination is tried once per moment, not once per message', async (t) => {
+  const port = await closedPort();
+  const h = await startQueue(t, { routes: { 'remote.test': route(port) }, config: { maxConnectionsPerDestination: 1 } });
+  for (let i = 0; i < 4; i++) await h.enqueue({ to: [`user${i}@remote.test`] });
+  await h.until(() => h.events.filter((event) => event.type === 'deferred').length === 4, 'four deferrals');
+  t.equal(h.events.filter((event) => event.type === 'attempt').length, 1, 'one connection attempt');
+  t.match(h.events.filter((event) => event.type === 'deferred').at(-1), { reply: { enhanced: '4.4.1', text: /unreachable moments ago/ } });
+  t.match(await flushAndWait(h), 4, 'flush forgets the dead host and retries all');
+  t.equal(h.events.filter((event) => event.type === 'attempt').length, 2, 'one new attempt, again for all of them');
+});
+
+async function flushAndWait(h: Awaited<ReturnType<typeof startQueue>>): Promise<number> {
+  const count = await h.queue.flush();
+  await h.until(() => h.events.filter((event) => event.type === 'deferred').length === 8, 'eight deferrals');
+  return count;
+}
