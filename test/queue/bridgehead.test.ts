@@ -10,7 +10,7 @@ import type { Test } from 'tap';
 import t from 'tap';
 import type { TestServer } from '../support/app.js';
 import { startTestServer } from '../support/app.js';
-import type { LevelStore, Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 
 const PASSWORD = 'edge and inner password';
 const quiet = { mailauth: { enabled: false }, dns: { staticOnly: true } };
@@ -65,7 +65,7 @@ t.test('the edge MX accepts mail for the inner domain and forwards it through it
   t.match(received[1], new RegExp(`by edge\\.example\\.test .*id ${id}`));
   t.equal(raw.toString().match(/^Return-Path:/gm)?.length, 1, 'only the final delivery adds Return-Path');
   await until(async () => delivered.includes(id!), 'the delivered event');
-  t.same(await (edge.app.store as LevelStore).queue.list({ limit: 10 }), [], 'the edge queue is empty');
+  t.same(await edge.app.store.queue.list({ limit: 10 }), [], 'the edge queue is empty');
 
   const refused = await outside.sendMail({ from: 'someone@outside.test', to: 'victim@elsewhere.test', subject: 'relay?', text: 'no' }).catch((error: { responseCode?: number; response?: string }) => error);
   t.match(refused, { responseCode: 550, response: /5\.7\.1 Relay access denied/ }, 'other domains stay refused');

@@ -1,6 +1,5 @@
 import t from 'tap';
 import { newMessageId } from '../../src/pipeline/message-id.js';
-import type { LevelStore } from '../../src/store/index.js';
 import { cli, startTestServer } from '../support/app.js';
 import { closedPort, sampleRaw } from './helpers.js';
 
@@ -13,7 +12,7 @@ t.test('bridgehead queue list|show|retry|flush|delete, through the control socke
   });
   const config = ['--config', server.configPath];
   const { queue } = server.app;
-  const store = server.app.store as LevelStore;
+  const store = server.app.store;
 
   const queueOne = async (to: string) => {
     const id = newMessageId();

@@ -5,7 +5,6 @@
  */
 import type { Test } from 'tap';
 import t from 'tap';
-import type { LevelStore } from '../../src/store/index.js';
 import { plainAuth, RawClient } from '../smtp/helpers.js';
 import { startTestServer } from '../support/app.js';
 
@@ -49,7 +48,7 @@ t.test('MX with the queue on: relay tricks refused, relay domains accepted, noth
   }
   t.same(await client.command('RCPT TO:<Anyone@INNER.test>'), ['250 2.1.5 Accepted'], 'a relay domain (any case) is accepted');
   await client.command('QUIT');
-  t.same(await (s.app.store as LevelStore).queue.list({ limit: 10 }), [], 'no DATA, nothing queued');
+  t.same(await s.app.store.queue.list({ limit: 10 }), [], 'no DATA, nothing queued');
 });
 
 t.test('submission without AUTH: every recipient needs authentication first', async (t) => {
@@ -65,7 +64,7 @@ t.test('submission without AUTH: every recipient needs authentication first', as
     t.same(await client.command(`RCPT TO:${path}`), ['530 5.7.0 Authentication required'], `RCPT TO:${path}`);
   }
   t.same(await client.command('DATA'), ['530 5.7.0 Authentication required']);
-  t.same(await (s.app.store as LevelStore).queue.list({ limit: 10 }), [], 'nothing queued');
+  t.same(await s.app.store.queue.list({ limit: 10 }), [], 'nothing queued');
 });
 
 t.test('submission with AUTH: relays for the user\'s own address only, never to address literals', async (t) => {
@@ -86,8 +85,8 @@ t.test('submission with AUTH: relays for the user\'s own address only, never to 
   const reply = await client.reply();
   t.match(reply[0], /^250 2\.6\.0 Message accepted, id (\w+)$/);
   const id = /id (\w+)$/.exec(reply[0])![1];
-  const entry = await (s.app.store as LevelStore).queue.get(id);
+  const entry = await s.app.store.queue.get(id);
   t.match(entry, { id, from: 'alice@example.test', user: 'alice@example.test', source: 'submission', ret: 'HDRS', envid: 'QQ1' });
   t.match(entry?.recipients, [{ address: 'friend@remote.test', notify: ['FAILURE', 'DELAY'], orcpt: 'rfc822;friend@remote.test' }]);
-  t.notMatch((await (s.app.store as LevelStore).queue.readMessage(id))?.toString() ?? '', /^Return-Path:/m, 'no Return-Path on the queued copy');
+  t.notMatch((await s.app.store.queue.readMessage(id))?.toString() ?? '', /^Return-Path:/m, 'no Return-Path on the queued copy');
 });

@@ -17,83 +17,9 @@
 import type { Sublevels } from './keys.js';
 import { queueDueKey, timeFromQueueDueKey } from './keys.js';
 import type { BatchOp, GroupCommitter } from './committer.js';
+import type { QueueEntry, QueueStore } from '../types.js';
 
-/** RFC 3461 §4.1 NOTIFY values; 'NEVER' stands alone. */
-export type DsnNotify = 'SUCCESS' | 'FAILURE' | 'DELAY';
-
-export type QueueRecipientStatus = 'pending' | 'deferred' | 'delivered' | 'failed';
-
-export interface QueueReply {
-  code: number | null;
-  enhanced: string | null;
-  text: string;
-}
-
-export interface QueueRecipient {
-  /** The envelope address as accepted (domain lower-cased). */
-  address: string;
-  status: QueueRecipientStatus;
-  /** NOTIFY from RCPT (RFC 3461 §4.1); null when the client gave none (then FAILURE,DELAY). */
-  notify: DsnNotify[] | 'NEVER' | null;
-  /** ORCPT as received, "addr-type;xtext" (RFC 3461 §4.2); null when none. */
-  orcpt: string | null;
-  /** The reply that decided the current status (or the last temporary one). */
-  reply: QueueReply | null;
-  /** The host that gave `reply`, when one did. */
-  remoteHost: string | null;
-  attempts: number;
-  updatedAt: number;
-  /** Whether a delay notice was sent for this recipient. */
-  delayNotified: boolean;
-  /**
-   * Whether the final status has been reported as the sender asked: a failure DSN sent (or
-   * none wanted), a success notice sent (or none wanted). Only then can the entry be removed.
-   */
-  reported: boolean;
-}
-
-export interface QueueEntry {
-  /** = the pipeline's message id, also the key. */
-  id: string;
-  source: 'submission' | 'mx' | 'dsn' | 'internal';
-  /** Reverse-path; "" is the null sender: never bounced (RFC 3461 §6.2, RFC 5321 §4.5.5). */
-  from: string;
-  /** Authenticated submitter, or null. */
-  user: string | null;
-  /** RFC 3461 §4.4 ENVID, xtext as received; null when none. */
-  envid: string | null;
-  /** RFC 3461 §4.3 RET; null when none (headers only are returned then). */
-  ret: 'FULL' | 'HDRS' | null;
-  recipients: QueueRecipient[];
-  /** Arrival time, epoch ms (Arrival-Date of a DSN; the give-up and delay clocks start here). */
-  createdAt: number;
-  /** When the next attempt is due, epoch ms; equals the time in the entry's due key. */
-  nextAttemptAt: number;
-  /** Attempt rounds made so far. */
-  attempts: number;
-  lastAttemptAt: number | null;
-  /** Octets of the queued message. */
-  size: number;
-}
-
-/** What the queue needs from storage; LevelQueueStore is the LevelDB implementation. */
-export interface QueueStore {
-  /** Writes a new entry and its bytes in one synced batch. */
-  add(entry: QueueEntry, message: Buffer): Promise<void>;
-  get(id: string): Promise<QueueEntry | null>;
-  readMessage(id: string): Promise<Buffer | null>;
-  /** Writes the entry (synced); `previousDue` is the nextAttemptAt its due key was written with. */
-  update(entry: QueueEntry, previousDue: number): Promise<void>;
-  /** Removes entry, due key and bytes (synced). */
-  remove(entry: QueueEntry): Promise<void>;
-  /** Up to `limit` entry ids due at or before `now`, earliest first. */
-  due(now: number, limit: number): Promise<Array<{ id: string; dueAt: number }>>;
-  /** The first `limit` schedule positions, due or not, earliest first. */
-  upcoming(limit: number): Promise<Array<{ id: string; dueAt: number }>>;
-  /** Entries in due order, after the given due key position; at most `limit`. */
-  list(options: { limit: number; after?: { dueAt: number; id: string } }): Promise<QueueEntry[]>;
-  count(): Promise<number>;
-}
+export type { DsnNotify, QueueEntry, QueueRecipient, QueueRecipientStatus, QueueReply, QueueStore } from '../types.js';
 
 export class LevelQueueStore implements QueueStore {
   constructor(
