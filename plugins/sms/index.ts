@@ -5,39 +5,26 @@
  * "+<number>@<sms domain>", so a reply by mail goes back as an SMS.
  *
  * Invariants:
- * - Only authenticated senders (or `allowedSenders`) reach the gateway (gateway-routing.ts).
+ * - Only authenticated senders (or `allowedSenders`) reach the gateway (the kit's routing hooks).
  * - The SMS is submitted during the body step, so the sender's 250 means the SMSC (or the HTTP
  *   gateway) has accepted it; a failure there is a 451 and the client retries.
  * - Receipts are matched to messages by the SMSC's message id, kept in memory for
  *   `receiptMemory` submissions; a receipt for an unknown id is logged, not recorded.
  * - An incoming SMS goes to the owner of the number it was sent to; when nobody owns it (a shared
  *   sender number), to the user who last sent an SMS to that phone within `replyWindowHours`.
+ * - All state (transport, receipts, conversations) belongs to the gateway instance of one server.
  */
 import {
-  definePlugin,
-  GatewayRefusal,
-  schema,
-  type GatewayContext,
-  type GatewayDelivery,
-  type GatewayRecipient,
-  type Infer,
+  condensedMessageText, definePlugin, gatewayRoutingHooks, GatewayRefusal, gatewaySchema, perServerGateway, schema, submittingDelivery,
+  type GatewayContext, type GatewayDelivery, type GatewayOpenInfo, type Infer,
 } from '../../src/plugins/api.js';
 import { planSms } from './encoding.js';
-import { gatewayRoutingHooks } from './gateway-routing.js';
 import { CallbackListener, httpSend, HttpSendError } from './http-transport.js';
 import { SmppTransport, type DeliveryReceipt, type MobileOriginated } from './smpp-transport.js';
-import { smsText } from './text.js';
-
-const domainList = schema.array(schema.string({ pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, patternText: 'a lower-case domain name' }), {
-  minItems: 1,
-  description: 'Gateway domains: mail to +<number>@<domain> becomes an SMS. The first one is the From domain of incoming SMS.',
-});
 
 const configSchema = schema.object({
-  domains: domainList,
-  allowedSenders: schema.array(schema.email({ allowDomain: true }), {
-    default: [], description: 'Senders allowed to use the gateway without authenticating (addresses or @domain), e.g. a monitoring system.',
-  }),
+  domains: gatewaySchema.domains('Gateway domains: mail to +<number>@<domain> becomes an SMS. The first one is the From domain of incoming SMS.'),
+  allowedSenders: gatewaySchema.allowedSenders('Senders allowed to use the gateway without authenticating (addresses or @domain), e.g. a monitoring system.'),
   maxLength: schema.integer({ min: 1, max: 10_000, default: 480, description: 'Characters of sender, subject and text before encoding.' }),
   maxParts: schema.integer({ min: 1, max: 16, default: 3, description: 'Most concatenated parts per SMS; longer texts are cut and end with "...".' }),
   includeSender: schema.boolean({ default: true, description: 'Start the SMS with the mail sender\'s address.' }),
@@ -89,20 +76,23 @@ class BoundedMap<K, V> extends Map<K, V> {
 }
 
 class SmsGateway {
-  private ctx: GatewayContext<SmsConfig> | null = null;
+  private readonly ctx: GatewayContext<SmsConfig>;
   private smpp: SmppTransport | null = null;
   private callbacks: CallbackListener | null = null;
-  private submissions = new BoundedMap<string, Submission>(10_000);
+  private readonly submissions: BoundedMap<string, Submission>;
   /** Receipts that came before their submit_sm_resp, by SMSC id. */
-  private earlyReceipts = new BoundedMap<string, DeliveryReceipt>(1000);
+  private readonly earlyReceipts = new BoundedMap<string, DeliveryReceipt>(1000);
   /** phone number → { account that last wrote to it, when }. */
-  private conversations = new BoundedMap<string, { account: string; at: number }>(10_000);
+  private readonly conversations = new BoundedMap<string, { account: string; at: number }>(10_000);
   private reference = Math.floor(Math.random() * 256);
 
-  async start(ctx: GatewayContext<SmsConfig>): Promise<void> {
+  constructor(ctx: GatewayContext<SmsConfig>) {
     this.ctx = ctx;
-    const { config, log } = ctx;
-    this.submissions = new BoundedMap(config.receiptMemory);
+    this.submissions = new BoundedMap(ctx.config.receiptMemory);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.ctx;
     if (config.transport === 'smpp') {
       this.smpp = new SmppTransport(
         {
@@ -143,40 +133,32 @@ class SmsGateway {
     await this.callbacks?.close();
   }
 
-  open(info: { messageId: string; envelope: { from: string }; session: { user: string | null } }): GatewayDelivery {
-    const ctx = this.context();
-    const recipients: GatewayRecipient[] = [];
-    return {
-      addRecipient: async (recipient) => {
-        recipients.push(recipient);
-      },
-      body: async (message) => {
-        const parsed = await message.parsed();
-        const text = smsText({
-          from: ctx.config.includeSender && info.envelope.from ? info.envelope.from : null,
-          subject: parsed.subject ?? '',
-          text: parsed.text ?? '',
-          maxLength: ctx.config.maxLength,
+  open(info: GatewayOpenInfo): GatewayDelivery {
+    const { config } = this.ctx;
+    const account = info.session.user ?? info.envelope.from.toLowerCase();
+    return submittingDelivery(this.ctx, info, {
+      prepare: async (message) => {
+        const text = await condensedMessageText(message, {
+          from: config.includeSender && info.envelope.from ? info.envelope.from : null,
+          maxLength: config.maxLength,
+          nothing: 'Nothing to send',
         });
-        if (text === '') throw new GatewayRefusal(550, '5.6.0', 'Nothing to send: the message has no subject and no plain text');
-        const plan = planSms(text, { maxParts: ctx.config.maxParts });
-        const account = info.session.user ?? info.envelope.from.toLowerCase();
-        for (const recipient of recipients) {
-          const references = await this.send(info.messageId, recipient.number, plan);
-          this.conversations.set(recipient.number, { account, at: Date.now() });
-          ctx.log.info({ evt: 'sms.submitted', msgid: info.messageId, to: recipient.number, parts: plan.parts.length, coding: plan.coding, truncated: plan.truncated }, 'SMS submitted');
-          await ctx.audit({ messageId: info.messageId, gateway: 'sms', recipient: recipient.number, status: 'submitted', reference: references.join(',') || undefined, detail: `${plan.parts.length} part(s), ${plan.coding}` });
-        }
+        return planSms(text, { maxParts: config.maxParts });
       },
-      commit: async () => undefined,
-      abort: async (reason) => {
-        if (recipients.length > 0) ctx.log.info({ evt: 'sms.aborted', msgid: info.messageId, reason }, 'SMS delivery aborted');
+      handOver: async (recipient, _index, plan) => {
+        const references = await this.send(info.messageId, recipient.number, plan);
+        this.conversations.set(recipient.number, { account, at: Date.now() });
+        return {
+          reference: references.join(',') || undefined,
+          detail: `${plan.parts.length} part(s), ${plan.coding}`,
+          log: { parts: plan.parts.length, coding: plan.coding, truncated: plan.truncated },
+        };
       },
-    };
+    });
   }
 
   private async send(messageId: string, to: string, plan: ReturnType<typeof planSms>): Promise<string[]> {
-    const { config } = this.context();
+    const { config, log } = this.ctx;
     if (this.smpp) {
       return this.smpp.submit({
         to,
@@ -188,7 +170,7 @@ class SmsGateway {
           const early = this.earlyReceipts.get(smscId);
           if (early) {
             this.earlyReceipts.delete(smscId);
-            void this.onReceipt(early).catch((error: Error) => this.context().log.error({ evt: 'sms.receipt-failed', err: error.message }, 'receipt not recorded'));
+            void this.onReceipt(early).catch((error: Error) => log.error({ evt: 'sms.receipt-failed', err: error.message }, 'receipt not recorded'));
           }
         },
       });
@@ -215,7 +197,7 @@ class SmsGateway {
     if (!submission) {
       // Some SMSCs send the receipt before the submit_sm_resp: kept until the id is known.
       this.earlyReceipts.set(receipt.smscId, receipt);
-      this.context().log.warn({ evt: 'sms.receipt-unknown', smscId: receipt.smscId, status: receipt.status }, 'receipt for an unknown submission');
+      this.ctx.log.warn({ evt: 'sms.receipt-unknown', smscId: receipt.smscId, status: receipt.status }, 'receipt for an unknown submission');
       return;
     }
     if (receipt.state === 'unknown') return;
@@ -226,12 +208,12 @@ class SmsGateway {
   private async audit(messageId: string, recipient: string, state: 'delivered' | 'failed' | 'queued', detail?: string, reference?: string): Promise<void> {
     // "queued" receipts (ENROUTE, ACCEPTD) only say the SMSC still has it: nothing new to record.
     if (state === 'queued') return;
-    await this.context().audit({ messageId, gateway: 'sms', recipient, status: state, detail, reference });
+    await this.ctx.audit({ messageId, gateway: 'sms', recipient, status: state, detail, reference });
   }
 
   /** An SMS from a phone → a mail in the INBOX of its recipient. */
   private async onIncoming(message: MobileOriginated): Promise<void> {
-    const ctx = this.context();
+    const { ctx } = this;
     const from = `${message.from}@${ctx.config.domains[0]}`;
     const inbound = {
       from,
@@ -256,29 +238,11 @@ class SmsGateway {
     ctx.log.warn({ evt: 'sms.undeliverable', from: message.from, to: message.to, reply: result.reply }, 'incoming SMS has no recipient here');
     if (result.temporary) throw Object.assign(new Error(result.reply), { temporary: true });
   }
-
-  private context(): GatewayContext<SmsConfig> {
-    if (!this.ctx) throw new Error('the sms gateway is not started');
-    return this.ctx;
-  }
 }
-
-/** The running gateway: made at start (a server started again in the same process gets a fresh one). */
-let gateway = new SmsGateway();
 
 export default definePlugin({
   name: 'sms',
   configSchema,
   hooks: gatewayRoutingHooks<SmsConfig>('sms', 'SMS'),
-  gateways: [
-    {
-      name: 'sms',
-      start: (ctx) => {
-        gateway = new SmsGateway();
-        return gateway.start(ctx);
-      },
-      open: async (info) => gateway.open(info),
-      stop: () => gateway.stop(),
-    },
-  ],
+  gateways: [perServerGateway<SmsConfig>('sms', (ctx) => new SmsGateway(ctx))],
 });

@@ -4,6 +4,8 @@
  * receive the server's own objects (DESIGN.md "Plugins see typed contexts").
  *
  * A plugin exports one object, `definePlugin({ name, configSchema, hooks, gateways })`.
+ * Gateways to phone-numbered media also find their shared parts here: the gateway kit
+ * (gateway-kit.ts, re-exported below: routing by E.164 number, tool checks, spools, text).
  *
  * Hook catalogue, in transaction order (STYLE.md habit 5):
  *   connect → helo → auth → mailFrom → rcptTo (per recipient) → data → route (per recipient)
@@ -25,6 +27,7 @@ import { schema, type Infer, type Schema } from './schema.js';
 
 export { schema };
 export type { Infer, ParsedMail, Schema };
+export * from './gateway-kit.js';
 
 // ─── Verdicts ────────────────────────────────────────────────────────────────────────────────
 
@@ -359,7 +362,13 @@ export class GatewayRefusal extends Error {
 export interface InboundMessage {
   /** Envelope and From: sender, e.g. "+4915112345678@sms.example.com" so a reply goes back. */
   from: string;
-  /** Local recipients (accounts or aliases). */
+  /**
+   * Local recipients: accounts or aliases, or bare E.164 numbers such as "+4930123456" (the
+   * number the medium was called at). The server resolves a number to the account whose profile
+   * holds it (`bridgehead user set <address> --phone/--fax`; a gateway named "fax" looks among fax
+   * numbers first, the others among phone numbers first); a number nobody holds is refused with
+   * 550 5.1.1, like an unknown address.
+   */
   to: string | string[];
   subject?: string;
   /** Plain-text body. */
@@ -376,7 +385,11 @@ export type InboundResult =
   /** Refused, with the SMTP reply the pipeline gave (e.g. "550 5.1.1 ..."); retry when temporary. */
   | { ok: false; temporary: boolean; reply: string };
 
-/** What a gateway gets at start: its config, a logger, and the way into the pipeline. */
+/**
+ * What a gateway gets at start: its config, a logger, and the way into the pipeline. One context
+ * per server that runs the gateway: `start`, `open` and `stop` of that server get the same object,
+ * so a gateway can keep per-server state keyed by it (`perServerGateway` does that for you).
+ */
 export interface GatewayContext<C> extends BaseContext<C> {
   /** The gateway's name, e.g. "sms". */
   readonly gateway: string;
@@ -393,6 +406,13 @@ export interface GatewayContext<C> extends BaseContext<C> {
 
 export type GatewayStatus = { available: true } | { available: false; reason: string };
 
+/** What `open` learns about the message it delivers. */
+export interface GatewayOpenInfo {
+  readonly messageId: string;
+  readonly envelope: EnvelopeView;
+  readonly session: SessionView;
+}
+
 export interface GatewayDefinition<C> {
   /** The name route targets use: `target.gateway('sms', number)`. Lower-case letters, digits, '-'. */
   name: string;
@@ -402,10 +422,13 @@ export interface GatewayDefinition<C> {
    * runs. Throwing stops start-up (like a plugin that fails to load).
    */
   start?(ctx: GatewayContext<C>): Promise<GatewayStatus | void> | GatewayStatus | void;
-  /** Outbound: begins one message's delivery to this gateway. */
-  open(info: { messageId: string; envelope: EnvelopeView; session: SessionView }): Promise<GatewayDelivery>;
-  /** Called at shutdown after `signal` aborts. */
-  stop?(): Promise<void>;
+  /**
+   * Outbound: begins one message's delivery to this gateway. `ctx` is the context `start` got on
+   * the same server (a gateway written as `open(info)` may ignore it).
+   */
+  open(info: GatewayOpenInfo, ctx: GatewayContext<C>): Promise<GatewayDelivery> | GatewayDelivery;
+  /** Called at shutdown after `signal` aborts, with the context `start` got; not called when it never started. */
+  stop?(ctx: GatewayContext<C>): Promise<void> | void;
 }
 
 // ─── The plugin ──────────────────────────────────────────────────────────────────────────────

@@ -14,6 +14,8 @@
  * - A gateway whose start() reports it unavailable (a missing tool) is disabled with its reason
  *   logged; mail routed to it is refused with 550 5.3.3, the rest of the server runs.
  * - Acknowledgements go to the audit sink and to every plugin's gatewayAck hook.
+ * - Each gateway gets one context per hub (per server): `start`, `open` and `stop` receive the
+ *   same object, so a gateway's state is per server even when two servers share a process.
  */
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -76,6 +78,8 @@ interface Entry {
   plugin: LoadedPlugin;
   definition: GatewayDefinition<unknown>;
   state: GatewayState;
+  /** The context given to start and then to every open and stop; null until started. */
+  context: GatewayContext<unknown> | null;
 }
 
 const ACK_STATUSES = new Set(['submitted', 'delivered', 'read', 'failed', 'received']);
@@ -96,6 +100,7 @@ export class GatewayHub {
           plugin,
           definition,
           state: { name: definition.name, plugin: plugin.name, available: false, reason: 'not started' },
+          context: null,
         });
       }
     }
@@ -121,6 +126,7 @@ export class GatewayHub {
         deliverInbound: (message) => this.deliverInbound(entry, message, options),
         audit: (ack) => this.recordAck(entry, ack, options.audit),
       };
+      entry.context = ctx;
       if (typeof definition.start !== 'function') {
         entry.state = { ...entry.state, available: true, reason: null };
         continue;
@@ -148,8 +154,9 @@ export class GatewayHub {
   async stop(): Promise<void> {
     this.shutdown.abort();
     for (const entry of this.entries.values()) {
-      if (typeof entry.definition.stop !== 'function') continue;
-      await this.host.call(entry.plugin, `gateway ${entry.definition.name} stop`, () => entry.definition.stop!());
+      const { context } = entry;
+      if (typeof entry.definition.stop !== 'function' || !context) continue;
+      await this.host.call(entry.plugin, `gateway ${entry.definition.name} stop`, () => entry.definition.stop!(context));
     }
   }
 
@@ -194,7 +201,9 @@ export class GatewayHub {
     try {
       for (const [name, targets] of byGateway) {
         const entry = this.entries.get(name)!;
-        const delivery = (await this.step(entry, 'open', () => entry.definition.open({ messageId: message.id, envelope, session }))) as GatewayDelivery;
+        // Available implies started, so the context is there.
+        const context = entry.context as GatewayContext<unknown>;
+        const delivery = (await this.step(entry, 'open', () => entry.definition.open({ messageId: message.id, envelope, session }, context))) as GatewayDelivery;
         if (!delivery || typeof delivery.addRecipient !== 'function' || typeof delivery.body !== 'function' || typeof delivery.commit !== 'function' || typeof delivery.abort !== 'function') {
           this.log.error({ evt: 'plugin.hook-failed', plugin: entry.plugin.name, hook: `gateway ${name} open`, reason: 'bad-result' }, 'open() did not return a delivery');
           throw new PluginVerdictError({ kind: 'tempfail', text: PLUGIN_FAILURE_TEXT }, null);

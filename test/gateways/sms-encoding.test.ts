@@ -5,8 +5,7 @@
  */
 import t from 'tap';
 import { concatenationHeader, isGsm7, planSms } from '../../plugins/sms/encoding.js';
-import { smsText } from '../../plugins/sms/text.js';
-import { atGatewayDomain, senderAllowed } from '../../plugins/sms/gateway-routing.js';
+import { atGatewayDomain, condensedText as smsText, senderAllowed } from '../../src/plugins/api.js';
 
 t.test('alphabet choice', async (t) => {
   for (const [text, gsm] of [
