@@ -93,7 +93,7 @@ async function deliverWaves(
 export async function load(options: { messages: number; dir: string }): Promise<{ configPath: string }> {
   const configPath = writeBenchConfig(options.dir);
   const marker = join(options.dir, 'loaded.json');
-  const wanted = JSON.stringify({ messages: options.messages, idle: IDLE_ACCOUNTS * IDLE_MESSAGES, load: LOAD_MESSAGES, version: 2 });
+  const wanted = JSON.stringify({ messages: options.messages, idle: IDLE_ACCOUNTS * IDLE_MESSAGES, load: LOAD_MESSAGES, version: 3 });
   if (existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return { configPath };
 
   const config = loadConfig(configPath);

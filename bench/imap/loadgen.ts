@@ -6,7 +6,7 @@
  * command breaks it), and EXPUNGE of the message it appended (STORE \Deleted + UID EXPUNGE), so
  * the mailbox keeps its size. Operations per second are printed in all and per kind.
  *
- *   npx tsx bench/imap/loadgen.ts [--messages 100000] [--clients 1,10,50] [--seconds 10]
+ *   npx tsx bench/imap/loadgen.ts [--messages 100000] [--clients 1,10,50] [--seconds 10] [--cpu-prof DIR]
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -105,11 +105,12 @@ async function main(): Promise<void> {
       messages: { type: 'string', default: '100000' },
       clients: { type: 'string', default: '1,10,50' },
       seconds: { type: 'string', default: '10' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const messages = Number(values.messages);
   const { configPath } = await load({ messages, dir: benchDir(messages) });
-  const server = await spawnServer(configPath);
+  const server = await spawnServer(configPath, { cpuProfDir: values['cpu-prof'] });
   try {
     process.stdout.write(`Mixed-workload load generator (imapflow, INBOX of ${LOAD_MESSAGES} messages) — ${commandLine()}\n`);
     for (const clients of values.clients.split(',').map(Number)) printLoad(await runLoad(server, clients, Number(values.seconds)));

@@ -26,7 +26,7 @@ export interface MemoryFigures {
   arrayBuffers: number;
 }
 
-type Request = { id: number; cmd: 'mem' | 'close' };
+type Request = { id: number; cmd: 'mem' | 'cpu' | 'close' };
 
 async function child(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
@@ -45,6 +45,9 @@ async function child(configPath: string): Promise<void> {
       }
       const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
       process.send!({ id: message.id, mem: { rss, heapUsed, external, arrayBuffers } });
+    } else if (message.cmd === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ id: message.id, cpuMs: (user + system) / 1000 });
     } else if (message.cmd === 'close') {
       void app.close().then(() => {
         process.send!({ id: message.id, closed: true });
@@ -59,6 +62,8 @@ export interface BenchServer {
   ports: ServerPorts;
   pid: number;
   memory(): Promise<MemoryFigures>;
+  /** CPU time the server process has used so far (user + system), ms: robust on a busy machine. */
+  cpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,7 @@ export async function spawnServer(configPath: string, options: { cpuProfDir?: st
     ports: first.ready,
     pid: proc.pid!,
     memory: () => ask('mem', (reply) => reply.mem as MemoryFigures),
+    cpuMs: () => ask('cpu', (reply) => reply.cpuMs as number),
     async close() {
       const exited = once(proc, 'exit');
       await ask('close', () => undefined);

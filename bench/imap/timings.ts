@@ -40,6 +40,8 @@ export interface Timing {
   command: string;
   targetMs: number;
   runs: number[];
+  /** Server CPU time of each run (user + system), ms. */
+  cpu: number[];
   bytes: number;
   status: string;
 }
@@ -52,13 +54,15 @@ export async function runTimings(server: BenchServer, runs: number, options: { o
     for (const item of CASES) {
       if (options.only && !options.only.test(item.name)) continue;
       if (item.needs && !new RegExp(`[ ]${item.needs}[ \\r]`).test(caps)) {
-        results.push({ name: item.name, command: item.command, targetMs: item.targetMs, runs: [], bytes: 0, status: `${item.needs} not advertised` });
+        results.push({ name: item.name, command: item.command, targetMs: item.targetMs, runs: [], cpu: [], bytes: 0, status: `${item.needs} not advertised` });
         continue;
       }
-      const timing: Timing = { name: item.name, command: item.command, targetMs: item.targetMs, runs: [], bytes: 0, status: '' };
+      const timing: Timing = { name: item.name, command: item.command, targetMs: item.targetMs, runs: [], cpu: [], bytes: 0, status: '' };
       for (let run = 0; run < runs; run++) {
         if (item.selected) await client.command('SELECT INBOX');
+        const cpuBefore = await server.cpuMs();
         const result = await client.command(item.command);
+        timing.cpu.push((await server.cpuMs()) - cpuBefore);
         timing.runs.push(result.ms);
         timing.bytes = result.bytes;
         timing.status = result.status;
@@ -84,11 +88,12 @@ export function printTiming(result: Timing): void {
     }
     const sorted = [...result.runs].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
+    const cpu = [...result.cpu].sort((a, b) => a - b)[Math.floor(result.cpu.length / 2)];
     const verdict = median <= result.targetMs ? 'holds' : 'MISSES';
     const ok = /^\S+ OK/.test(result.status) ? '' : ` [${result.status}]`;
     process.stdout.write(
       `  ${result.name}: first ${fmtMs(result.runs[0])}, median ${fmtMs(median)} of ${result.runs.length} ` +
-        `(target ≤ ${fmtMs(result.targetMs)}: ${verdict}); reply ${fmtMb(result.bytes)}${ok}\n`,
+        `(target ≤ ${fmtMs(result.targetMs)}: ${verdict}); server CPU median ${fmtMs(cpu)}; reply ${fmtMb(result.bytes)}${ok}\n`,
     );
   }
 }

@@ -1,19 +1,37 @@
+/**
+ * Which store calls one inbound message costs, and how long each blocks the main thread (the
+ * synchronous part of the call: encoding, and LevelDB's own locks when it takes a snapshot).
+ *
+ *   node --import tsx bench/smtp/probe.mts [--messages 2000]
+ */
 import { AbstractLevel } from 'abstract-level';
 import { makeMessage, runLoad } from './load.ts';
-import { startBenchServer } from './setup.ts';
-const counts = new Map<string, number>();
-for (const method of ['get', 'getMany', 'batch', 'iterator', 'keys', 'values', 'put', 'del']) {
+import { arg, startBenchServer } from './setup.ts';
+
+const messages = arg('messages', 2000);
+const calls = new Map<string, { count: number; ms: number }>();
+for (const method of ['get', 'getMany', 'getSync', 'batch', 'iterator', 'keys', 'values', 'put', 'del']) {
   const original = (AbstractLevel.prototype as any)[method];
   (AbstractLevel.prototype as any)[method] = function (this: any, ...args: any[]) {
     const key = `${method} ${this.prefix ?? 'root'}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    return original.apply(this, args);
+    const started = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      const entry = calls.get(key) ?? { count: 0, ms: 0 };
+      entry.count++;
+      entry.ms += performance.now() - started;
+      calls.set(key, entry);
+    }
   };
 }
 const bench = await startBenchServer();
 await bench.app.users.addDomain('example.test');
 await bench.app.users.addUser('rcpt@example.test', 'bench password');
-counts.clear();
-await runLoad({ port: bench.port('smtp.mx'), sessions: 20, messages: 1000, from: 'a@client.test', to: 'rcpt@example.test', message: makeMessage(10240) });
-console.log([...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${(v / 1000).toFixed(2)} ${k}`).join('\n'));
+calls.clear();
+await runLoad({ port: bench.port('smtp.mx'), sessions: 20, messages, from: 'a@client.test', to: 'rcpt@example.test', message: makeMessage(10240) });
+console.log(`store calls per message (${messages} messages), and main-thread µs per call:`);
+for (const [key, { count, ms }] of [...calls].sort((a, b) => b[1].ms - a[1].ms)) {
+  console.log(`${(count / messages).toFixed(2).padStart(6)}  ${((ms * 1000) / count).toFixed(0).padStart(6)} µs  ${key}`);
+}
 await bench.cleanup();

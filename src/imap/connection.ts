@@ -156,18 +156,16 @@ export class Connection implements SessionTransport {
 
   write(data: Buffer): void {
     if (this.closed || this.socket.destroyed) return;
-    if (this.outputPending > this.limits.maxOutputBuffer) {
-      this.log.warn({ evt: 'imap.output-overflow', buffered: this.outputPending }, 'client does not read its responses');
+    // Only what the socket could not send counts: octets gathered this turn are not yet offered.
+    const unsent = this.outputPending - this.coalescedBytes;
+    if (unsent > this.limits.maxOutputBuffer) {
+      this.log.warn({ evt: 'imap.output-overflow', buffered: unsent }, 'client does not read its responses');
       this.destroy();
-      return;
-    }
-    if (this.compression) {
-      this.compression.write(data);
       return;
     }
     this.coalesced.push(data);
     this.coalescedBytes += data.length;
-    if (this.coalescedBytes >= COALESCE_BYTES) {
+    if (this.coalescedBytes >= Math.min(COALESCE_BYTES, this.limits.maxOutputBuffer)) {
       this.flush();
     } else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -182,7 +180,10 @@ export class Connection implements SessionTransport {
     const data = this.coalesced.length === 1 ? this.coalesced[0] : Buffer.concat(this.coalesced, this.coalescedBytes);
     this.coalesced = [];
     this.coalescedBytes = 0;
-    if (!this.closed && !this.socket.destroyed) this.socket.write(data);
+    if (this.closed || this.socket.destroyed) return;
+    // One compressor write per burst too: zlib works chunk by chunk, each a round trip to its thread.
+    if (this.compression) this.compression.write(data);
+    else this.socket.write(data);
   }
 
   /** Response octets written but not yet sent (before compression, when it is on). */

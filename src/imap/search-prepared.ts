@@ -24,6 +24,11 @@ export interface PreparedSources {
 /** Messages per read: search fields are ~200 octets, search texts a few KB. */
 const FIELDS_BATCH = 2048;
 const TEXT_BATCH = 128;
+/**
+ * Reads in flight while a batch is matched: the store decompresses and copies in its worker
+ * threads, so several outstanding reads use more than one core.
+ */
+const READ_AHEAD = 3;
 
 /** What prepared records a program needs, or null when some key needs the message itself. */
 export function preparedSources(key: SearchKey): PreparedSources | null {
@@ -77,10 +82,11 @@ export async function findPrepared(
     return pending;
   };
   const found: ViewMessage[] = [];
-  let next = read(0);
+  const reads: Array<Promise<Batch> | null> = [];
+  for (let ahead = 0; ahead < READ_AHEAD; ahead++) reads.push(read(ahead * size));
   for (let start = 0; start < messages.length; start += size) {
-    const { fields, texts } = await next!;
-    next = read(start + size);
+    const { fields, texts } = await reads.shift()!;
+    reads.push(read(start + READ_AHEAD * size));
     const end = Math.min(messages.length, start + size);
     for (let i = start; i < end; i++) {
       const message = messages[i];

@@ -134,7 +134,13 @@ export class SelectedMailbox {
   /** Keywords present on messages, for the FLAGS response at SELECT. */
   keywords(): string[] {
     const keywords = new Set<string>();
-    for (const message of this.messages) for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+    // Flag lists are mostly shared arrays (the store interns them): each is looked at once.
+    const seen = new Set<readonly string[]>();
+    for (const message of this.messages) {
+      if (seen.has(message.flags)) continue;
+      seen.add(message.flags);
+      for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+    }
     return [...keywords];
   }
 

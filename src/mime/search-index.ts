@@ -15,7 +15,7 @@
  * because UTF-8 is self-synchronising. Pure: no I/O, never throws on malformed input.
  */
 import { decodeHeaderValue, headerValues } from './headers.js';
-import { textContent } from './text.js';
+import { textParts } from './text.js';
 import type { ParsedMessage } from './types.js';
 
 /** Header fields whose folded values are kept per message (lower-case names). */
@@ -53,10 +53,21 @@ export function searchHeaderText(header: Buffer): string {
   );
 }
 
-/** Folded header text, LF, folded body text, as UTF-8. `raw` is the whole message. */
+/** Parts compared with each other for containment at most (the comparison is quadratic). */
+const MAX_DEDUPLICATED_PARTS = 16;
+
+/**
+ * Folded header text, LF, folded body text, as UTF-8. `raw` is the whole message. A text part
+ * whose folded text occurs within another part's (the text/plain alternative of an HTML part,
+ * typically) is left out: every needle it matches, the other part matches too.
+ */
 export function searchText(raw: Buffer, parsed: ParsedMessage): Buffer {
   const header = raw.subarray(0, Math.min(parsed.root.bodyStart, raw.length));
-  return Buffer.from(`${searchHeaderText(header)}\n${foldForSearch(textContent(raw, parsed))}`, 'utf8');
+  let parts = textParts(raw, parsed).map(foldForSearch);
+  if (parts.length > 1 && parts.length <= MAX_DEDUPLICATED_PARTS) {
+    parts = parts.filter((part, i) => !parts.some((other, j) => j !== i && other.includes(part) && (other.length > part.length || j < i)));
+  }
+  return Buffer.from(`${searchHeaderText(header)}\n${foldForSearch(parts.join('\n'))}`, 'utf8');
 }
 
 /** Whether a folded needle occurs in a search text: anywhere ('text') or in the body part. */

@@ -14,9 +14,14 @@ import { decode as decodeCharset } from 'libmime/lib/charset.js';
 import type { MimeNode, ParsedMessage } from './types.js';
 
 export function textContent(raw: Buffer, parsed: ParsedMessage): string {
+  return textParts(raw, parsed).join('\n');
+}
+
+/** The decoded text of each text/* part, in message order (what textContent joins). */
+export function textParts(raw: Buffer, parsed: ParsedMessage): string[] {
   const texts: string[] = [];
   collect(raw, parsed.root, texts);
-  return texts.join('\n');
+  return texts;
 }
 
 function collect(raw: Buffer, node: MimeNode, texts: string[]): void {

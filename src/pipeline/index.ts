@@ -216,7 +216,8 @@ export class Pipeline {
       for (const account of route.accounts) accounts.add(account);
       localDsn.set(recipient, recipientDsn(envelope, recipient));
     }
-    log.info({ evt: 'pipeline.accepted', from: envelope.from, rcpts: envelope.to.length, accounts: accounts.size, size: message.length }, 'message accepted');
+    // Debug: the front end writes the one info line per transaction (DESIGN.md), with the id.
+    log.debug({ evt: 'pipeline.accepted', from: envelope.from, rcpts: envelope.to.length, accounts: accounts.size, size: message.length }, 'message accepted');
 
     const trace = traceHeaders({
       id,
@@ -249,8 +250,9 @@ export class Pipeline {
       for (const account of new Set(targets.map((target) => target.account))) await this.quotas.checkRoom(account, raw.length);
       // The queue first: it can still abort if the store fails (see the module comment).
       if (remote.length > 0) queued = await this.queueBody(targetMessage, remote, withoutReturnPath(raw, trace));
-      // The received and stored steps go into the delivery's own batch.
-      if (targets.length > 0) await this.store.deliver(raw, targets, { trail: trail?.deliveryTrail(targets) });
+      // The received and stored steps go into the delivery's own batch. The bytes begin with a
+      // Received line naming this message's new id, so no stored blob can hold them.
+      if (targets.length > 0) await this.store.deliver(raw, targets, { trail: trail?.deliveryTrail(targets), freshBytes: true });
     } catch (error) {
       await queued?.abort().catch((abortError: unknown) => log.error({ evt: 'pipeline.queue-abort-failed', err: abortError }, 'queue abort failed'));
       await gateways.abort('the message could not be stored');
@@ -265,7 +267,7 @@ export class Pipeline {
       log.error({ evt: 'pipeline.store-failed', err: error }, 'delivery failed');
       throw Smtp.tempFailure();
     }
-    log.info({ evt: 'pipeline.stored', accounts: targets.length, queued: remote.length, size: raw.length }, 'message stored');
+    log.debug({ evt: 'pipeline.stored', accounts: targets.length, queued: remote.length, size: raw.length }, 'message stored');
     await queued?.commit();
     await gateways.commit();
     this.notifyLocalSuccess(targetMessage, localDsn, raw);
@@ -352,7 +354,7 @@ export class Pipeline {
       if (accounts.size > 0) {
         const local = Buffer.concat([Buffer.from(`Return-Path: <${envelope.from}>\r\n${received}`, 'utf8'), message]);
         const targets = [...accounts].map((account) => ({ account, mailbox: 'INBOX' }));
-        await this.store.deliver(local, targets, { trail: trail?.deliveryTrail(targets) });
+        await this.store.deliver(local, targets, { trail: trail?.deliveryTrail(targets), freshBytes: true });
       }
     } catch (error) {
       await queued?.abort();

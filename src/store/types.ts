@@ -109,6 +109,13 @@ export interface AppendOptions {
   internalDate?: number;
   /** deliver only: audit entries written in the delivery's own batch, built from its result. */
   trail?: (delivered: Delivered[]) => AuditWrite;
+  /**
+   * deliver only: the caller vouches that no stored message has these exact bytes, because they
+   * carry a trace field with an id made for this delivery (the pipeline's Received line), so the
+   * store skips looking for an existing blob to share. Set it for such bytes only: a wrong
+   * promise would miscount the shared blob's references.
+   */
+  freshBytes?: boolean;
 }
 
 export type FlagOperation = 'add' | 'remove' | 'set';

@@ -136,3 +136,13 @@ t.test('an expunge held back during FETCH comes later; the flag change after it 
   ]);
   t.same(await a.command('a3 EXPUNGE'), ['* 1 EXPUNGE', 'a3 OK [HIGHESTMODSEQ 13] EXPUNGE completed']);
 });
+
+t.test('a FETCH that sets \\Seen tells a CONDSTORE client the new MODSEQ', async (t) => {
+  const h = await mailboxOfNine(t);
+  const c = await h.loggedIn();
+  await c.command('a1 ENABLE CONDSTORE');
+  await c.command('a2 SELECT INBOX');
+  t.same(await c.command('a3 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen) MODSEQ (11))', 'a3 OK FETCH completed']);
+  t.same(await c.command('a4 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n)', 'a4 OK FETCH completed'], 'already seen');
+  t.same(await c.command('a5 FETCH 2 (MODSEQ BODY[TEXT])'), ['* 2 FETCH (MODSEQ (12) BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen))', 'a5 OK FETCH completed']);
+});

@@ -11,7 +11,8 @@
  *   waits until the client has read the output buffer down to its bound (backpressure).
  * - \Seen is set for non-PEEK body items, unless the mailbox is read-only, and FLAGS is then
  *   included in the reply (RFC 3501 §6.4.5).
- * - MODSEQ and CHANGEDSINCE enable CONDSTORE (RFC 7162 §3.1); CHANGEDSINCE answers only messages
+ * - MODSEQ and CHANGEDSINCE enable CONDSTORE (RFC 7162 §3.1); once it is enabled, a message whose
+ *   \Seen this FETCH set is answered with its new MODSEQ too; CHANGEDSINCE answers only messages
  *   whose modseq is greater (0 answers all, as iPhone Mail asks: CLIENTS.md §1). UID FETCH with
  *   VANISHED (QRESYNC only, RFC 7162 §3.2.6) first sends VANISHED (EARLIER) for UIDs in the set
  *   expunged since that modseq.
@@ -118,6 +119,10 @@ async function runFetch(session: Session, { set, request }: FetchArgs, options: 
         { seq, meta, parsed, raw },
         { uid: options.uid, utf8: session.utf8, seenChanged: seenChanged.has(meta.uid) },
       );
+      // The \Seen this FETCH set gave the message a new modseq: a CONDSTORE client must learn it.
+      if (session.condstore && seenChanged.has(meta.uid) && !request.items.some((item) => item.name === 'MODSEQ')) {
+        items.push(atom('MODSEQ'), [meta.modseq]);
+      }
       session.send(seq, atom('FETCH'), items);
       await session.waitForOutput();
     }

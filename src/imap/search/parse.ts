@@ -97,14 +97,22 @@ function parseReturnOptions(list: Extract<Token, { type: 'list' }>): string[] {
   return names.length === 0 ? ['ALL'] : names;
 }
 
-function parseKey(cursor: Cursor): SearchKey {
+/**
+ * Deepest nesting of OR, NOT and parenthesised lists. Real programs stay far below (imapflow
+ * nests one OR per alternative); the bound keeps every recursive walk of the tree (needs,
+ * matching) far from the call stack's limit.
+ */
+const MAX_KEY_DEPTH = 1000;
+
+function parseKey(cursor: Cursor, depth = 0): SearchKey {
+  if (depth > MAX_KEY_DEPTH) throw imapBad('Search program nested too deeply');
   const token = cursor.next();
   if (token === undefined) throw imapBad('Missing search key');
   if (token.type === 'list') {
     if (token.items.length === 0) throw imapBad('Empty search key list');
     const inner = new Cursor(token.items);
     const keys: SearchKey[] = [];
-    while (!inner.done()) keys.push(parseKey(inner));
+    while (!inner.done()) keys.push(parseKey(inner, depth + 1));
     return keys.length === 1 ? keys[0] : { kind: 'and', keys };
   }
   if (token.type !== 'atom' || token.section || token.partial) throw imapBad('Bad search key');
@@ -152,10 +160,10 @@ function parseKey(cursor: Cursor): SearchKey {
       return { kind: 'age', op: name === 'OLDER' ? 'older' : 'younger', seconds };
     }
     case 'NOT':
-      return { kind: 'not', key: parseKey(cursor) };
+      return { kind: 'not', key: parseKey(cursor, depth + 1) };
     case 'OR': {
-      const left = parseKey(cursor);
-      return { kind: 'or', left, right: parseKey(cursor) };
+      const left = parseKey(cursor, depth + 1);
+      return { kind: 'or', left, right: parseKey(cursor, depth + 1) };
     }
     case 'UID': {
       const text = cursor.atom('UID needs a sequence set');

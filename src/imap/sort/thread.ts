@@ -110,7 +110,7 @@ export function referenceThreads(messages: ThreadInput[]): ThreadNode[] {
   let roots = [...table.values()].filter((container) => !container.parent);
 
   // Step 4: prune dummies.
-  roots = prune(roots, { root: true });
+  roots = prune(roots);
 
   // Step 5: sort the top level; a dummy's children first, so it sorts as its first child.
   for (const root of roots) if (!root.message) root.children.sort(compareNodes);
@@ -138,25 +138,33 @@ function unlink(child: Container): void {
 
 /** Making `parent` the parent of `child` would loop: they are the same, or parent descends from child. */
 function wouldLoop(parent: Container, child: Container): boolean {
+  // Only a node with children has descendants: the common case (a new message) costs nothing.
+  if (child.children.length === 0) return parent === child;
   for (let node: Container | null = parent; node; node = node.parent) if (node === child) return true;
   return false;
 }
 
 /**
  * Step 4: a dummy without children goes; a dummy with children is replaced by them, except at
- * the top level, where only a single child is promoted.
+ * the top level, where only a single child is promoted. Children are pruned before their
+ * parents (post-order), without recursion: a thread can be as deep as the mailbox is large.
  */
-function prune(containers: Container[], options: { root: boolean }): Container[] {
+function prune(roots: Container[]): Container[] {
+  for (const container of postOrder(roots)) container.children = pruneSiblings(container.children, container, { root: false });
+  return pruneSiblings(roots, null, { root: true });
+}
+
+/** One level of step 4; the siblings' own children are already pruned. */
+function pruneSiblings(siblings: Container[], parent: Container | null, options: { root: boolean }): Container[] {
   const out: Container[] = [];
-  for (const container of containers) {
-    container.children = prune(container.children, { root: false });
+  for (const container of siblings) {
     if (container.message) {
       out.push(container);
     } else if (container.children.length === 0) {
       continue;
     } else if (!options.root || container.children.length === 1) {
       for (const child of container.children) {
-        child.parent = container.parent;
+        child.parent = parent;
         out.push(child);
       }
     } else {
@@ -164,6 +172,18 @@ function prune(containers: Container[], options: { root: boolean }): Container[]
     }
   }
   return out;
+}
+
+/** Every node under `roots`, each after all of its descendants. */
+function postOrder<T extends ThreadNode>(roots: T[]): T[] {
+  const order: T[] = [];
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    order.push(node);
+    for (const child of node.children) stack.push(child as T);
+  }
+  return order.reverse();
 }
 
 function subjectOf(container: Container): ThreadInput | null {
@@ -221,20 +241,36 @@ function mergeBySubject(roots: Container[]): Container[] {
 }
 
 /** Step 7: children before parents, so a dummy sorts by its already sorted first child. */
-function sortSiblings(nodes: ThreadNode[]): void {
-  for (const node of nodes) sortSiblings(node.children);
-  nodes.sort(compareNodes);
+function sortSiblings(roots: ThreadNode[]): void {
+  for (const node of postOrder(roots)) node.children.sort(compareNodes);
+  roots.sort(compareNodes);
 }
 
-/** The THREAD response data (RFC 5256 §4): one parenthesised list per thread. */
+/**
+ * The THREAD response data (RFC 5256 §4): one parenthesised list per thread. A node with one
+ * child continues the chain (`a b`), a node with several lists each child in parentheses
+ * (`a (b)(c)`), a dummy lists only its children. Built with an explicit stack: threads may be
+ * arbitrarily deep.
+ */
 export function formatThreads(threads: ThreadNode[]): string {
-  return threads.map((thread) => `(${formatMembers(thread)})`).join('');
-}
-
-function formatMembers(node: ThreadNode): string {
-  const nested = node.children.map((child) => `(${formatMembers(child)})`);
-  if (!node.message) return nested.join('');
-  if (node.children.length === 0) return String(node.message.id);
-  if (node.children.length === 1) return `${node.message.id} ${formatMembers(node.children[0])}`;
-  return `${node.message.id} ${nested.join('')}`;
+  const out: string[] = [];
+  type Step = string | ThreadNode;
+  const stack: Step[] = [];
+  for (let i = threads.length - 1; i >= 0; i--) stack.push(')', threads[i], '(');
+  while (stack.length > 0) {
+    const step = stack.pop()!;
+    if (typeof step === 'string') {
+      out.push(step);
+      continue;
+    }
+    const pieces: Step[] = [];
+    if (step.message) {
+      pieces.push(String(step.message.id));
+      if (step.children.length === 1) pieces.push(' ', step.children[0]);
+      else if (step.children.length > 1) pieces.push(' ');
+    }
+    if (!step.message || step.children.length > 1) for (const child of step.children) pieces.push('(', child, ')');
+    for (let i = pieces.length - 1; i >= 0; i--) stack.push(pieces[i]);
+  }
+  return out.join('');
 }

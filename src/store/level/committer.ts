@@ -42,6 +42,8 @@ export class GroupCommitter {
   constructor(
     private readonly db: RootDb,
     private readonly onFailure: (err: unknown) => void,
+    /** Told of every durable write, before its operations resolve (read caches drop what it changed). */
+    private readonly onWritten: (ops: readonly BatchOp[]) => void = () => undefined,
   ) {}
 
   /**
@@ -77,6 +79,7 @@ export class GroupCommitter {
       }
       this.stats.syncs++;
       this.stats.operations += group.length;
+      this.onWritten(ops);
       for (const pending of group) {
         try {
           pending.onDurable();

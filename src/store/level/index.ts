@@ -77,6 +77,7 @@ import { GroupCommitter, WriterLane, type BatchOp, type CommitStats } from './co
 import { LevelQueueStore } from './queue.js';
 import { LevelAuditStore } from './audit.js';
 import { ListingCache } from './listings.js';
+import { RecordCache } from './records.js';
 import { applyFlagOperation, isSeen, normalizeFlags, sameFlags } from './flags.js';
 import {
   MAX_UID,
@@ -164,6 +165,9 @@ const MAX_CACHED_LISTING_MESSAGES = 400_000;
 /** Blobs whose SEARCH fields are kept in memory (about 200 octets each). */
 const MAX_CACHED_SEARCH_FIELDS = 400_000;
 
+/** Records (or known absences) per directory key space that RecordCache keeps (a few hundred octets each). */
+const MAX_CACHED_RECORDS = 100_000;
+
 /** What deliver reads before entering the lane; valid while `generation` is unchanged. */
 interface DeliveryPrefetch {
   generation: number;
@@ -199,6 +203,8 @@ export class LevelStore implements Store {
   private readonly listings = new ListingCache(MAX_CACHED_LISTING_MESSAGES);
   /** SEARCH fields by blob id (getSearchFields), oldest first. */
   private readonly searchFieldCache = new Map<string, SearchFields>();
+  /** Domains, accounts, aliases, profiles and mailbox names, kept current by the committer (records.ts). */
+  private readonly records = new RecordCache();
   /** Bumped when caches are dropped after a failed write; older preparations are refused. */
   private epoch = 0;
   /** Bumped whenever a value prefetched outside the lane may have become stale. */
@@ -216,7 +222,10 @@ export class LevelStore implements Store {
   ) {
     this.s = openSublevels(db);
     this.log = log;
-    this.committer = new GroupCommitter(db, (err) => this.onWriteFailure(err));
+    for (const sublevel of [this.s.domains, this.s.accounts, this.s.aliases, this.s.profiles, this.s.mailboxNames]) {
+      this.records.add(sublevel, { maxEntries: MAX_CACHED_RECORDS });
+    }
+    this.committer = new GroupCommitter(db, (err) => this.onWriteFailure(err), (ops) => this.records.written(ops));
     this.stats = this.committer.stats;
     this.queue = new LevelQueueStore(this.s, this.committer);
     this.audit = new LevelAuditStore(this.s, this.committer, log);
@@ -323,6 +332,7 @@ export class LevelStore implements Store {
     this.mailboxCache = new Map();
     this.blobRefCache = new Map();
     this.listings.clear();
+    this.records.clear();
     this.evictableBlobs.clear();
   }
 
@@ -341,7 +351,7 @@ export class LevelStore implements Store {
   }
 
   private async mailboxByName(account: string, name: string): Promise<Mailbox | null> {
-    const id = await this.s.mailboxNames.get(mailboxNameKey(account, name));
+    const id = await this.records.get(this.s.mailboxNames, mailboxNameKey(account, name));
     return id === undefined ? null : this.mailboxState(id);
   }
 
@@ -493,7 +503,7 @@ export class LevelStore implements Store {
   }
 
   private async requireAccount(address: string): Promise<Account> {
-    const account = await this.s.accounts.get(address);
+    const account = await this.records.get(this.s.accounts, address);
     if (!account) throw notFound(`Account ${address}`);
     return account;
   }
@@ -522,7 +532,7 @@ export class LevelStore implements Store {
   }
 
   async hasDomain(name: string): Promise<boolean> {
-    return (await this.s.domains.get(normalizeDomain(name))) !== undefined;
+    return (await this.records.get(this.s.domains, normalizeDomain(name))) !== undefined;
   }
 
   // ── accounts ─────────────────────────────────────────────────────────────────────────────
@@ -549,7 +559,7 @@ export class LevelStore implements Store {
   }
 
   async getAccount(address: string): Promise<Account | null> {
-    const account = await this.s.accounts.get(address.toLowerCase());
+    const account = await this.records.get(this.s.accounts, address.toLowerCase());
     return account ?? null;
   }
 
@@ -647,7 +657,7 @@ export class LevelStore implements Store {
   }
 
   async getAlias(address: string): Promise<Alias | null> {
-    return (await this.s.aliases.get(address.toLowerCase())) ?? null;
+    return (await this.records.get(this.s.aliases, address.toLowerCase())) ?? null;
   }
 
   async listAliases(): Promise<Alias[]> {
@@ -657,7 +667,7 @@ export class LevelStore implements Store {
   // ── profiles (numbers for the gateways, notification rules) ────────────────────────────────
 
   async getProfile(address: string): Promise<UserProfile | null> {
-    return (await this.s.profiles.get(address.toLowerCase())) ?? null;
+    return (await this.records.get(this.s.profiles, address.toLowerCase())) ?? null;
   }
 
   async setProfile(profile: UserProfile): Promise<void> {
@@ -704,7 +714,7 @@ export class LevelStore implements Store {
     } catch {
       return null;
     }
-    const id = await this.s.mailboxNames.get(mailboxNameKey(account.toLowerCase(), normalized));
+    const id = await this.records.get(this.s.mailboxNames, mailboxNameKey(account.toLowerCase(), normalized));
     return id === undefined ? null : this.getMailboxById(id);
   }
 
@@ -915,7 +925,7 @@ export class LevelStore implements Store {
 
     this.prefetchesOutstanding++;
     try {
-      const prefetch = await this.prefetchDelivery(resolved, blobId);
+      const prefetch = await this.prefetchDelivery(resolved, blobId, { freshBytes: options.freshBytes === true });
       return await this.write('grouped', async (ctx) => {
         const mailboxes =
           prefetch.generation === this.generation && prefetch.mailboxes.every((mailbox) => mailbox !== null)
@@ -942,17 +952,26 @@ export class LevelStore implements Store {
     }
   }
 
-  /** Outside the lane: the target mailboxes (null when missing) and the blob's refcount. */
-  private async prefetchDelivery(targets: Array<{ account: string; mailbox: string }>, blobId: string): Promise<DeliveryPrefetch> {
+  /**
+   * Outside the lane: the target mailboxes (null when missing) and the blob's refcount. Names come
+   * from the record cache; fresh bytes (AppendOptions.freshBytes) have no stored blob, so a
+   * pipeline delivery reads nothing from disk here.
+   */
+  private async prefetchDelivery(
+    targets: Array<{ account: string; mailbox: string }>,
+    blobId: string,
+    options: { freshBytes: boolean },
+  ): Promise<DeliveryPrefetch> {
     const generation = this.generation;
-    const [ids, [blobRefs]] = await Promise.all([
-      this.s.mailboxNames.getMany(targets.map((target) => mailboxNameKey(target.account, target.mailbox))),
-      this.s.blobRefs.getMany([blobId]),
+    const [ids, blobRefs] = await Promise.all([
+      this.records.getMany(this.s.mailboxNames, targets.map((target) => mailboxNameKey(target.account, target.mailbox))),
+      options.freshBytes ? undefined : this.s.blobRefs.get(blobId),
     ]);
-    const known = ids.filter((id): id is string => id !== undefined);
-    const records = await this.s.mailboxes.getMany(known);
-    const byId = new Map(known.map((id, i) => [id, records[i]]));
-    const mailboxes = ids.map((id) => (id === undefined ? null : (byId.get(id) ?? null)));
+    // Records in mailboxCache are the truth and usePrefetch takes them anyway: only others are read.
+    const unknown = [...new Set(ids.filter((id): id is string => id !== undefined && !this.mailboxCache.has(id)))];
+    const records = unknown.length > 0 ? await this.s.mailboxes.getMany(unknown) : [];
+    const byId = new Map(unknown.map((id, i) => [id, records[i]]));
+    const mailboxes = ids.map((id) => (id === undefined ? null : (this.mailboxCache.get(id) ?? byId.get(id) ?? null)));
     return { generation, mailboxes, blobRefs: blobRefs ?? 0 };
   }
 

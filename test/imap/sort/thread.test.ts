@@ -97,3 +97,19 @@ t.test('ORDEREDSUBJECT', async (t) => {
   t.equal(ordered([input(1, { subject: 'A' }), input(2, { subject: 'A' }), input(3, { subject: 'A' })]), '(1 (2)(3))');
   t.equal(ordered([]), '');
 });
+
+t.test('deep threads: no recursion limit, no quadratic cost for a chain', async (t) => {
+  const count = 20_000;
+  const chain = Array.from({ length: count }, (_, i) => input(i + 1, { subject: 'S', references: i > 0 ? [`<${i}@x>`] : [] }));
+  const text = references(chain);
+  t.equal(text, `(${chain.map((message) => message.id).join(' ')})`);
+  // A comb: every message has a leaf child and a child that carries on.
+  const comb = Array.from({ length: count }, (_, i) => {
+    const seq = i + 1;
+    const parent = seq <= 2 ? null : seq % 2 ? seq - 2 : seq - 1;
+    return input(seq, { references: parent ? [`<${parent}@x>`] : [] });
+  });
+  const combText = references(comb);
+  t.ok(combText.startsWith('(1 3 (4)(5 (6)(7 (8)'), combText.slice(0, 40));
+  t.equal(new Set(combText.match(/\d+/g)).size, count, 'every message once');
+});
