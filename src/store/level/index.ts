@@ -23,6 +23,9 @@
  *   value is used only if `generation` has not moved since (it moves when a mailbox is deleted
  *   or renamed, when caches are dropped, and on a bulk eviction of the blob cache) and the cache
  *   holds no newer entry; blob cache entries are not evicted while a prefetch is outstanding.
+ * - Domains, accounts, aliases, profiles and mailbox names are read through RecordCache
+ *   (records.ts), which the committer tells of every durable batch: recipient resolution and
+ *   a delivery's prefetch read nothing from disk once these are cached.
  * - Values written are snapshots taken at preparation time, and batches are written in
  *   preparation order, so a later batch always carries the later state of a shared record.
  * - If a write fails, the committer rejects it and everything queued behind it; the store then
@@ -75,6 +78,7 @@ import type {
 } from '../types.js';
 import { GroupCommitter, WriterLane, type BatchOp, type CommitStats } from './committer.js';
 import { LevelQueueStore } from './queue.js';
+import { LevelGatewayStateStore } from './gateway-state.js';
 import { LevelAuditStore } from './audit.js';
 import { ListingCache } from './listings.js';
 import { RecordCache } from './records.js';
@@ -191,6 +195,8 @@ export class LevelStore implements Store {
   readonly queue: LevelQueueStore;
   /** Audit trail and traffic counters (audit.ts); written with the deliveries' group commits. */
   readonly audit: LevelAuditStore;
+  /** What gateways remember across restarts (gateway-state.ts); also group-committed. */
+  readonly gatewayState: LevelGatewayStateStore;
 
   private readonly s: Sublevels;
   private readonly log: Logger;
@@ -229,6 +235,7 @@ export class LevelStore implements Store {
     this.stats = this.committer.stats;
     this.queue = new LevelQueueStore(this.s, this.committer);
     this.audit = new LevelAuditStore(this.s, this.committer, log);
+    this.gatewayState = new LevelGatewayStateStore(this.s, this.committer);
   }
 
   static async open(options: LevelStoreOptions): Promise<LevelStore> {
