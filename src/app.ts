@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Audit } from './audit/index.js';
-import { controlSocketPath, storePath } from './cli/control-client.js';
+import { controlSocketPath, storePath } from './config/paths.js';
 import type { Config } from './config/schema.js';
 import { ControlServer } from './control/server.js';
 import { ImapServer } from './imap/server.js';

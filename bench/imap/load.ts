@@ -18,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { storePath } from '../../src/cli/control-client.js';
+import { storePath } from '../../src/config/paths.js';
 import { loadConfig } from '../../src/config/load.js';
 import { hashPassword } from '../../src/pipeline/passwords.js';
 import { openStore } from '../../src/store/index.js';

@@ -4,7 +4,6 @@
  * operations table (control/operations.ts).
  */
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { runAdminOperation, type AdminRequest } from '../control/operations.js';
 import { QueueAdmin } from '../queue/admin.js';
@@ -12,13 +11,7 @@ import { silentLogger } from '../log.js';
 import { UserManager } from '../pipeline/users.js';
 import { openStore } from '../store/index.js';
 
-export function controlSocketPath(config: Config): string {
-  return join(config.dataDir, 'control.sock');
-}
-
-export function storePath(config: Config): string {
-  return join(config.dataDir, 'store');
-}
+import { controlSocketPath, storePath } from '../config/paths.js';
 
 export class ControlUnavailable extends Error {}
 

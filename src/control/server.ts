@@ -81,12 +81,18 @@ export class ControlServer {
   }
 
   private async answer(socket: Socket, line: string): Promise<void> {
-    let id: unknown = null;
-    let op = '(unparsable)';
+    let request: { id?: unknown; op?: unknown; args?: unknown };
     try {
-      const request = JSON.parse(line) as { id?: unknown; op?: unknown; args?: unknown };
-      id = request.id ?? null;
-      op = typeof request.op === 'string' ? request.op : '(missing)';
+      request = JSON.parse(line) as typeof request;
+    } catch {
+      // JSON.parse's message quotes the input, which may hold a password: never log or echo it.
+      this.options.log.info({ evt: 'control.op', op: '(unparsable)', ok: false }, 'control request is not JSON');
+      socket.write(`${JSON.stringify({ id: null, ok: false, error: 'the request is not valid JSON' })}\n`);
+      return;
+    }
+    const id = request.id ?? null;
+    const op = typeof request.op === 'string' ? request.op : '(missing)';
+    try {
       const args = (typeof request.args === 'object' && request.args !== null ? request.args : {}) as Record<string, unknown>;
       const result = await runAdminOperation(this.options.services, { op, args });
       this.options.log.info({ evt: 'control.op', op, ok: true }, 'control operation');
