@@ -111,6 +111,8 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       signer: dkimSigner,
       clock: options.queueClock,
       mxPort: options.mxPort,
+      // Gateway recipients (SMS, fax, voice) are queued too and handed to the plugins' gateways.
+      gateways: plugins.gateways,
     });
     // Closed with the listeners, before the store: rounds in flight finish or are cut at the deadline.
     closables.push({ name: 'queue', close: () => queue.close() });

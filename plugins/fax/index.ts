@@ -11,9 +11,11 @@
  * - inbound:  <inDir>/<name>.tif|.pdf and <name>.json { from, to, receivedAt? }.
  *
  * Invariants: Ghostscript is required (without it the gateway is disabled at start-up, with the
- * reason); the fax is rendered and handed over during the body step, so the sender's 250 means
- * the fax system has the job; an inbound fax is removed from the spool only after it is stored
- * (the kit's inbound spool). State belongs to the gateway instance of one server.
+ * reason); the fax is rendered and handed over during the body step, which the server's outbound
+ * queue drives once per recipient after the message is durable (a failure is retried by the
+ * queue, a GatewayRefusal bounces); job names are `<message id>-<ordinal>`, the same on every
+ * attempt; an inbound fax is removed from the spool only after it is stored (the kit's inbound
+ * spool). State belongs to the gateway instance of one server.
  */
 import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';

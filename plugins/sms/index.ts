@@ -6,12 +6,17 @@
  *
  * Invariants:
  * - Only authenticated senders (or `allowedSenders`) reach the gateway (the kit's routing hooks).
- * - The SMS is submitted during the body step, so the sender's 250 means the SMSC (or the HTTP
- *   gateway) has accepted it; a failure there is a 451 and the client retries.
- * - Receipts are matched to messages by the SMSC's message id, kept in memory for
- *   `receiptMemory` submissions; a receipt for an unknown id is logged, not recorded.
+ * - The SMS is submitted during the body step, which the server's outbound queue drives once the
+ *   message is durable: when it resolves the SMSC (or the HTTP gateway) has accepted it and the
+ *   queue records the recipient as delivered; a temporary failure is retried by the queue, a
+ *   GatewayRefusal bounces to the sender.
+ * - Receipts are matched to messages by the SMSC's message id: written to the gateway's durable
+ *   memory (the server's store) for `receiptDays` before the hand-over resolves, and cached in
+ *   memory for `receiptMemory` submissions, so a receipt after a restart is still recorded; a
+ *   receipt for an unknown id is logged, not recorded.
  * - An incoming SMS goes to the owner of the number it was sent to; when nobody owns it (a shared
- *   sender number), to the user who last sent an SMS to that phone within `replyWindowHours`.
+ *   sender number), to the user who last sent an SMS to that phone within `replyWindowHours`
+ *   (also kept in the durable memory).
  * - All state (transport, receipts, conversations) belongs to the gateway instance of one server.
  */
 import {
@@ -30,7 +35,8 @@ const configSchema = schema.object({
   includeSender: schema.boolean({ default: true, description: 'Start the SMS with the mail sender\'s address.' }),
   sourceAddress: schema.string({ default: 'Bridgehead', description: 'Sender shown on the phone: an E.164 number (replies come back) or up to 11 letters.' }),
   replyWindowHours: schema.integer({ min: 0, max: 8760, default: 72, description: 'How long an SMS reply to the shared source number finds the user who wrote last.' }),
-  receiptMemory: schema.integer({ min: 100, max: 1_000_000, default: 10_000, description: 'Submissions whose receipts are remembered.' }),
+  receiptMemory: schema.integer({ min: 100, max: 1_000_000, default: 10_000, description: 'Submissions whose receipts are also kept in memory (fast lookups).' }),
+  receiptDays: schema.integer({ min: 1, max: 90, default: 7, description: 'How long a submission\'s receipt is still matched to its mail (kept in the store, across restarts).' }),
   transport: schema.enum(['smpp', 'http'] as const, { default: 'smpp', description: 'smpp: an SMSC over SMPP 3.4; http: a gateway with a send URL (Kannel sendsms).' }),
   smpp: schema.object({
     url: schema.string({ pattern: /^s?smpp:\/\/[^/\s]+$/, patternText: 'smpp://host:port or ssmpp://host:port', default: 'smpp://127.0.0.1:2775', description: 'SMSC address.' }),
@@ -62,6 +68,15 @@ interface Submission {
   recipient: string;
 }
 
+interface Conversation {
+  account: string;
+  at: number;
+}
+
+/** Keys of the gateway's durable memory. */
+const receiptKey = (smscId: string) => `receipt:${smscId}`;
+const conversationKey = (phone: string) => `conversation:${phone}`;
+
 /** A Map that forgets its oldest entries beyond `limit`. */
 class BoundedMap<K, V> extends Map<K, V> {
   constructor(private readonly limit: number) {
@@ -83,7 +98,7 @@ class SmsGateway {
   /** Receipts that came before their submit_sm_resp, by SMSC id. */
   private readonly earlyReceipts = new BoundedMap<string, DeliveryReceipt>(1000);
   /** phone number → { account that last wrote to it, when }. */
-  private readonly conversations = new BoundedMap<string, { account: string; at: number }>(10_000);
+  private readonly conversations = new BoundedMap<string, Conversation>(10_000);
   private reference = Math.floor(Math.random() * 256);
 
   constructor(ctx: GatewayContext<SmsConfig>) {
@@ -147,7 +162,7 @@ class SmsGateway {
       },
       handOver: async (recipient, _index, plan) => {
         const references = await this.send(info.messageId, recipient.number, plan);
-        this.conversations.set(recipient.number, { account, at: Date.now() });
+        await this.rememberConversation(recipient.number, { account, at: Date.now() });
         return {
           reference: references.join(',') || undefined,
           detail: `${plan.parts.length} part(s), ${plan.coding}`,
@@ -160,13 +175,16 @@ class SmsGateway {
   private async send(messageId: string, to: string, plan: ReturnType<typeof planSms>): Promise<string[]> {
     const { config, log } = this.ctx;
     if (this.smpp) {
-      return this.smpp.submit({
+      const remembered: Array<Promise<void>> = [];
+      const ids = await this.smpp.submit({
         to,
         from: config.sourceAddress,
         plan,
         reference: this.nextReference(),
         onAccepted: (smscId) => {
-          this.submissions.set(smscId, { messageId, recipient: to });
+          const submission = { messageId, recipient: to };
+          this.submissions.set(smscId, submission);
+          remembered.push(this.rememberSubmission(smscId, submission));
           const early = this.earlyReceipts.get(smscId);
           if (early) {
             this.earlyReceipts.delete(smscId);
@@ -174,6 +192,9 @@ class SmsGateway {
           }
         },
       });
+      // Durable before the hand-over counts as done: a receipt after a restart still finds its mail.
+      await Promise.all(remembered);
+      return ids;
     }
     try {
       await httpSend(
@@ -187,13 +208,41 @@ class SmsGateway {
     return [];
   }
 
+  /**
+   * Writes the SMSC id → mail mapping to the durable memory. A failure is logged, not thrown: the
+   * SMS is already with the SMSC, and failing the hand-over would make the queue send it again.
+   */
+  private async rememberSubmission(smscId: string, submission: Submission): Promise<void> {
+    try {
+      await this.ctx.memory.set(receiptKey(smscId), submission, { ttlMs: this.ctx.config.receiptDays * 86_400_000 });
+    } catch (error) {
+      this.ctx.log.error({ evt: 'sms.receipt-memory-failed', smscId, err: (error as Error).message }, 'receipt mapping kept in memory only');
+    }
+  }
+
+  private async rememberConversation(phone: string, conversation: Conversation): Promise<void> {
+    this.conversations.set(phone, conversation);
+    const ttlMs = this.ctx.config.replyWindowHours * 3_600_000;
+    if (ttlMs <= 0) return;
+    try {
+      await this.ctx.memory.set(conversationKey(phone), conversation, { ttlMs });
+    } catch (error) {
+      this.ctx.log.error({ evt: 'sms.conversation-memory-failed', err: (error as Error).message }, 'conversation kept in memory only');
+    }
+  }
+
+  private async submissionOf(smscId: string): Promise<Submission | null> {
+    return this.submissions.get(smscId) ?? (await this.ctx.memory.get<Submission>(receiptKey(smscId)));
+  }
+
   private nextReference(): number {
     this.reference = (this.reference + 1) % 256;
     return this.reference;
   }
 
   private async onReceipt(receipt: DeliveryReceipt): Promise<void> {
-    const submission = this.submissions.get(receipt.smscId);
+    // Looked up in memory again after the store read: its submit_sm_resp may have come meanwhile.
+    const submission = (await this.submissionOf(receipt.smscId)) ?? this.submissions.get(receipt.smscId);
     if (!submission) {
       // Some SMSCs send the receipt before the submit_sm_resp: kept until the id is known.
       this.earlyReceipts.set(receipt.smscId, receipt);
@@ -224,7 +273,7 @@ class SmsGateway {
     // The number it was sent to, resolved to its owner by the server (a bare E.164 number).
     let result = await ctx.deliverInbound({ ...inbound, to: message.to });
     if (!result.ok && !result.temporary) {
-      const conversation = this.conversations.get(message.from);
+      const conversation = this.conversations.get(message.from) ?? (await ctx.memory.get<Conversation>(conversationKey(message.from)));
       const windowMs = ctx.config.replyWindowHours * 3600 * 1000;
       if (conversation && Date.now() - conversation.at <= windowMs) {
         result = await ctx.deliverInbound({ ...inbound, to: conversation.account });

@@ -12,7 +12,9 @@
  * `doneDir`.
  *
  * Invariants: espeak-ng is required (without it the gateway is disabled at start-up, with the
- * reason); the sound file is complete before the call file appears; spoken text is cut to
+ * reason); calls are placed in the body step, which the server's outbound queue drives once per
+ * recipient after the message is durable (job `bh-<message id>-<ordinal>`, the same on every
+ * attempt); the sound file is complete before the call file appears; spoken text is cut to
  * `maxLength` characters; voicemail leaves the spool only after it is stored (the kit's inbound
  * spool). State belongs to the gateway instance of one server.
  */

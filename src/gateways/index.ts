@@ -35,7 +35,8 @@ export interface GatewayServices {
 export async function startGatewayServices(options: GatewayServicesOptions): Promise<GatewayServices> {
   const { plugins, store, log } = options;
   const pipeline = numberAwarePipeline(options.pipeline, store);
-  await plugins.gateways.start({ pipeline, hostname: options.hostname, audit: options.audit });
+  // Gateways remember what must survive a restart (receipt references, ...) in the store.
+  await plugins.gateways.start({ pipeline, hostname: options.hostname, audit: options.audit, state: store.gatewayState });
   const notifier = new Notifier({ store, hub: plugins.gateways, hostname: options.hostname, log });
   notifier.start();
 
@@ -45,6 +46,8 @@ export async function startGatewayServices(options: GatewayServicesOptions): Pro
     listener = new GatewayListener({
       config: options.config,
       log: log.child({ proto: 'gateway' }),
+      // Nonces seen within the time window outlive a restart, so a replay is still refused.
+      nonces: store.gatewayState,
       handlers: {
         deliverInbound: (via, message) => deliverFromPeer(pipeline, via, message, { hostname: options.hostname }),
         ack: async (ack) => {

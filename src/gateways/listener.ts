@@ -15,12 +15,16 @@
  * Invariants: a request whose signature, time or nonce does not verify gets 401 with the failure
  * name, is logged (gateway name and remote address, never the key) and changes nothing;
  * malformed JSON gets 400; bodies over `maxRequestBytes` get 413 without being read further.
+ * With `nonces` (the store's gateway state) every accepted nonce is written durably before the
+ * request acts, and the nonces still within their window are read back at `listen`, so a replay
+ * is refused after a restart too; when that write fails the request gets 503 and does nothing.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewaysConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { GatewayAckStatus, InboundMessage, InboundResult } from '../plugins/api.js';
+import type { GatewayStateStore } from '../store/types.js';
 import { checkShape, signDocument, Verifier, type SignedDocument } from './protocol.js';
 
 const E164 = /^\+[1-9]\d{1,14}$/;
@@ -39,7 +43,12 @@ export interface GatewayListenerOptions {
   log: Logger;
   /** Clock for the time window; tests inject one. */
   now?: () => number;
+  /** Where accepted nonces are kept across restarts; absent: in this process only. */
+  nonces?: GatewayStateStore | null;
 }
+
+/** The gateway state space of one peer's nonces. */
+const nonceSpace = (peer: string) => `gateway-protocol/${peer}`;
 
 class HttpFailure extends Error {
   constructor(readonly status: number, message: string) {
@@ -76,6 +85,11 @@ export class GatewayListener {
 
   async listen(): Promise<number> {
     const { host, port } = this.options.config.listener;
+    if (this.options.nonces) {
+      for (const peer of this.keys.keys()) {
+        for (const entry of await this.options.nonces.list(nonceSpace(peer), this.now())) this.verifier.remember(peer, entry.key, entry.expiresAt);
+      }
+    }
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -113,6 +127,14 @@ export class GatewayListener {
         'gateway request refused',
       );
       return send(response, 401, { error: verification.failure });
+    }
+    if (this.options.nonces) {
+      try {
+        await this.options.nonces.put(nonceSpace(meta.gateway), meta.nonce, true, this.now() + this.verifier.nonceLifetimeMs);
+      } catch (error) {
+        this.log.error({ evt: 'gateway.nonce-not-recorded', gateway: meta.gateway, err: (error as Error).message }, 'could not record the nonce; request refused for now');
+        return this.answer(response, document, 503, { status: 'rejected', error: 'temporary failure, please try again', temporary: true });
+      }
     }
     if (meta.type !== expectedType) return this.answer(response, document, 422, { status: 'rejected', error: `${path} takes ${expectedType} documents` });
     let payload: Record<string, unknown>;

@@ -16,7 +16,8 @@
  *   nonce memory, so unsigned traffic cannot evict nonces or cause false replays.
  * - A document is accepted once: its time must be within `maxSkewMs` of now and its nonce not
  *   seen for this gateway within the window. Nonces are remembered for twice the window, so a
- *   replay is refused by the nonce or by its age, whichever comes first.
+ *   replay is refused by the nonce or by its age, whichever comes first. The memory here is the
+ *   process's; the listener keeps a durable copy and gives it back through `remember` at start.
  * - Meta values are single-line strings of bounded length; a document that breaks this is
  *   malformed (400), not a signature failure.
  */
@@ -132,6 +133,19 @@ export class Verifier {
     this.now = options.now ?? Date.now;
   }
 
+  /** How long an accepted nonce is remembered: twice the time window. */
+  get nonceLifetimeMs(): number {
+    return 2 * this.maxSkewMs;
+  }
+
+  /**
+   * Remembers a nonce accepted earlier (by a previous process) until `until`. Call before the
+   * first verify, in ascending `until` order: forgetting relies on the memory's order.
+   */
+  remember(gateway: string, nonce: string, until: number): void {
+    if (until > this.now()) this.seen.set(`${gateway}\u0000${nonce}`, until);
+  }
+
   verify(document: SignedDocument): Verification {
     const key = this.keys.get(document.meta.gateway);
     if (!key) return { ok: false, failure: 'unknown-gateway' };
@@ -144,7 +158,7 @@ export class Verifier {
     this.forgetOld(now);
     const id = `${document.meta.gateway}\u0000${document.meta.nonce}`;
     if (this.seen.has(id)) return { ok: false, failure: 'replayed' };
-    this.seen.set(id, now + 2 * this.maxSkewMs);
+    this.seen.set(id, now + this.nonceLifetimeMs);
     return { ok: true };
   }
 

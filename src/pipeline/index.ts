@@ -9,13 +9,16 @@
  *   who owns the sender address, and only then relays to remote domains. Address-literal
  *   domains are never relayed. Without an outbound queue, remote recipients are refused.
  * - `deliver` re-checks sender and recipients itself, so a front end that skipped a check cannot
- *   bypass it, and resolves only after the store has durably written the message (the SMTP 250
- *   is sent after that, DESIGN.md "Storage").
- * - Remote recipients go to the queue target (pipeline/target.ts, src/queue), local ones to the
- *   store, in one acceptance: the queue writes first (it can abort: its entry is removed), the
- *   store last (stored mail is visible at once), so a failure leaves nothing behind and the
- *   client retries the whole message. Queued bytes carry Received but no Return-Path, which
- *   belongs to final delivery (RFC 5321 §4.4).
+ *   bypass it, and resolves only after every target (store, queue) has durably written the
+ *   message (the SMTP 250 is sent after that, DESIGN.md "Storage").
+ * - Every recipient is routed to a delivery target (pipeline/target.ts, STYLE.md habit 6): local
+ *   ones to the mailbox target (targets/mailbox.ts), remote ones and gateway ones (SMS, fax,
+ *   voice) to the queue target (src/queue), which hands them on after the 250 with retries,
+ *   backoff and DSNs. One acceptance for all (targets/deliver.ts): the queue writes first (it
+ *   can abort: its entry is removed), the store last (stored mail is visible at once), so a
+ *   failure leaves nothing behind and the client's retry sends nothing twice. The bytes carry
+ *   Received; the mailbox target adds Return-Path, which belongs to final delivery
+ *   (RFC 5321 §4.4).
  * - One message id per accepted message (message-id.ts), in the Received header, in every log
  *   line about the message and in the reply.
  * - The stored bytes are the received bytes with Return-Path and Received prepended
@@ -32,13 +35,15 @@ import type { Logger } from '../log.js';
 import { junkTargets } from '../mailauth/quarantine.js';
 import type { InboundVerifier } from '../mailauth/verify.js';
 import { enforceDecision, PluginHost } from '../plugins/host.js';
-import { planMessage } from '../plugins/stage.js';
+import { planMessage, type MessagePlan } from '../plugins/stage.js';
 import type { DeliveryTarget, Store } from '../store/types.js';
 import { normalizeDomain, parseMailbox } from './address.js';
 import { newMessageId } from './message-id.js';
 import { QuotaExceededError, Quotas } from './quota.js';
 import { resolveRecipient, type Resolution } from './recipients.js';
-import type { EnvelopeDsn, MessageSource, MessageTarget, RecipientDsn, TargetDelivery, TargetMessage, TargetRecipient } from './target.js';
+import type { EnvelopeDsn, MessageSource, MessageTarget, RecipientDsn, TargetMessage, TargetRecipient } from './target.js';
+import { deliverToTargets, type RoutedRecipients } from './targets/deliver.js';
+import { MailboxTarget } from './targets/mailbox.js';
 import { composeDsn } from '../queue/dsn.js';
 
 export { newMessageId } from './message-id.js';
@@ -72,6 +77,20 @@ export interface Envelope {
 /** Where one recipient goes. */
 type Route = { kind: 'local'; accounts: string[] } | { kind: 'remote'; address: string };
 
+/** Where a message's recipients go, and what the stored hook hears of it. */
+interface MessageRoutes {
+  /** For the mailbox target, each with its mailboxes. */
+  local: TargetRecipient[];
+  /** For the queue target: remote addresses and gateway recipients. */
+  queued: TargetRecipient[];
+  /** Accounts that get a copy. */
+  accounts: string[];
+  /** Gateway recipients as "gateway:number". */
+  gateways: string[];
+  /** Remote addresses queued for SMTP. */
+  relayed: string[];
+}
+
 const NO_RECIPIENT_DSN: RecipientDsn = { notify: null, orcpt: null };
 
 /** How long a route decided at RCPT may be used by the DATA that follows. */
@@ -91,7 +110,7 @@ export interface PipelineOptions {
   plugins?: PluginHost;
   /** SPF/DKIM/DMARC/ARC verification of MX mail (src/mailauth/verify.ts); absent: not verified. */
   mailauth?: InboundVerifier | null;
-  /** The outbound queue's target (src/queue); absent: remote recipients are refused. */
+  /** The outbound queue's target (src/queue); absent: remote and gateway recipients are refused. */
   queue?: MessageTarget | null;
   /** Non-local domains the MX accepts and queues to their route (lower-case). */
   relayDomains?: string[];
@@ -112,6 +131,8 @@ export class Pipeline {
   private readonly log: Logger;
   private readonly mailauth: InboundVerifier | null;
   private readonly queue: MessageTarget | null;
+  /** Final delivery into the store (targets/mailbox.ts). */
+  private readonly mailbox: MessageTarget;
   private readonly relayDomains: Set<string>;
   /**
    * Routes decided at RCPT, used once by the DATA of the same session and then dropped, so a
@@ -132,6 +153,7 @@ export class Pipeline {
     this.audit = options.audit ?? null;
     this.store = options.store;
     this.quotas = options.quotas ?? new Quotas(options.store, { defaultBytes: null });
+    this.mailbox = new MailboxTarget({ store: options.store, quotas: this.quotas });
     this.log = options.log.child({ component: 'pipeline' });
     this.hostname = options.hostname;
     this.maxMessageSize = options.maxMessageSize;
@@ -176,8 +198,9 @@ export class Pipeline {
   }
 
   /**
-   * DATA. Checks the envelope again, adds the trace headers, stores the message once for every
-   * local account the recipients resolve to (their INBOX), and returns its id once it is durable.
+   * DATA. Checks the envelope again, adds the trace headers, routes every recipient to its target
+   * (mailboxes; the queue for remote and gateway recipients) and returns the message's id once it
+   * is durable at every target.
    */
   async deliver(session: SessionInfo, envelope: Envelope, message: Buffer): Promise<{ id: string }> {
     const id = newMessageId();
@@ -193,7 +216,6 @@ export class Pipeline {
       throw Smtp.loopDetected(received);
     }
 
-    const accounts = new Set<string>();
     // MX only (submission is authenticated): throws the 550/451 of a reject or tempfail verdict.
     const auth = session.role === 'mx' && this.mailauth
       ? await this.mailauth.verify({ message, remoteAddress: session.remoteAddress, heloName: session.heloName, mailFrom: envelope.from, id, cid: session.id })
@@ -203,38 +225,13 @@ export class Pipeline {
       plugins: this.plugins, session, envelope, id, message: auth?.message ?? message, log,
       accountExists: async (account) => (await this.store.getAccount(account)) !== null,
     });
-    // Remote recipients: those a plugin routed to relay, and remote addresses routed by default.
-    const remote: TargetRecipient[] = plan.relay.map((address) => ({ address, dsn: recipientDsn(envelope, address) }));
-    if (remote.length > 0 && !this.queue) throw session.role === 'mx' ? Smtp.relayDenied() : Smtp.relayUnavailable();
-    const localDsn = new Map<string, RecipientDsn>();
-    for (const recipient of plan.byDefault) {
-      const route = this.recallRoute(session, recipient) ?? (await this.route(session, recipient));
-      if (route.kind === 'remote') {
-        remote.push({ address: route.address, dsn: recipientDsn(envelope, recipient) });
-        continue;
-      }
-      for (const account of route.accounts) accounts.add(account);
-      localDsn.set(recipient, recipientDsn(envelope, recipient));
-    }
+    const routes = await this.routeRecipients(session, envelope, plan, { quarantine: auth?.disposition === 'junk' });
     // Debug: the front end writes the one info line per transaction (DESIGN.md), with the id.
-    log.debug({ evt: 'pipeline.accepted', from: envelope.from, rcpts: envelope.to.length, accounts: accounts.size, size: message.length }, 'message accepted');
+    log.debug({ evt: 'pipeline.accepted', from: envelope.from, rcpts: envelope.to.length, accounts: routes.accounts.length, size: message.length }, 'message accepted');
 
-    const trace = traceHeaders({
-      id,
-      hostname: this.hostname,
-      session,
-      envelope,
-      date: new Date(),
-    });
+    const trace = receivedHeader({ id, hostname: this.hostname, session, envelope, date: new Date() });
     // RFC 8601 §5: Authentication-Results is a trace field, added beside our Received.
     const raw = Buffer.concat([Buffer.from(trace + (auth?.header ?? ''), 'utf8'), plan.message]);
-    const targets: DeliveryTarget[] = auth?.disposition === 'junk'
-      ? await junkTargets(this.store, [...accounts])
-      : [...accounts].map((account) => ({ account, mailbox: 'INBOX' }));
-    for (const extra of plan.mailboxes) {
-      if (!targets.some((t) => t.account === extra.account && t.mailbox === extra.mailbox)) targets.push(extra);
-    }
-    const gateways = await plan.prepareGateways(raw);
     const via = session.gateway ? `gateway/${session.gateway}` : `smtp/${session.role}`;
     const trail = this.audit?.begin({ messageId: id, via, session, envelope, message });
     const targetMessage: TargetMessage = {
@@ -244,36 +241,71 @@ export class Pipeline {
       user: session.user,
       dsn: envelope.dsn ?? { ret: null, envid: null },
       receivedAt: Date.now(),
+      trail,
     };
-    let queued: TargetDelivery | null = null;
     try {
-      for (const account of new Set(targets.map((target) => target.account))) await this.quotas.checkRoom(account, raw.length);
-      // The queue first: it can still abort if the store fails (see the module comment).
-      if (remote.length > 0) queued = await this.queueBody(targetMessage, remote, withoutReturnPath(raw, trace));
-      // The received and stored steps go into the delivery's own batch. The bytes begin with a
-      // Received line naming this message's new id, so no stored blob can hold them.
-      if (targets.length > 0) await this.store.deliver(raw, targets, { trail: trail?.deliveryTrail(targets), freshBytes: true });
+      await deliverToTargets(targetMessage, this.routed(routes), raw, log);
     } catch (error) {
-      await queued?.abort().catch((abortError: unknown) => log.error({ evt: 'pipeline.queue-abort-failed', err: abortError }, 'queue abort failed'));
-      await gateways.abort('the message could not be stored');
-      if (error instanceof QuotaExceededError && error.permanent) {
-        log.warn({ evt: 'pipeline.over-quota', permanent: true }, 'delivery refused: larger than the quota');
-        throw new SmtpError(552, '5.2.2', 'Message is larger than the mailbox quota');
-      }
-      if (error instanceof StoreError && error.kind === 'over-quota') {
-        log.warn({ evt: 'pipeline.over-quota' }, 'delivery refused: over quota');
-        throw new SmtpError(452, '4.2.2', 'Mailbox full, try again later');
-      }
-      log.error({ evt: 'pipeline.store-failed', err: error }, 'delivery failed');
-      throw Smtp.tempFailure();
+      throw refusalFor(error, log);
     }
-    log.debug({ evt: 'pipeline.stored', accounts: targets.length, queued: remote.length, size: raw.length }, 'message stored');
-    await queued?.commit();
-    await gateways.commit();
-    this.notifyLocalSuccess(targetMessage, localDsn, raw);
-    plan.stored({ accounts: [...new Set(targets.map((t) => t.account))], gateways: gateways.taken, relayed: remote.map((r) => r.address) });
+    log.debug({ evt: 'pipeline.stored', accounts: routes.accounts.length, queued: routes.queued.length, size: raw.length }, 'message stored');
+    this.notifyLocalSuccess(targetMessage, routes.local, raw);
+    plan.stored({ accounts: routes.accounts, gateways: routes.gateways, relayed: routes.relayed });
     trail?.accepted();
     return { id };
+  }
+
+  /**
+   * Where each recipient of a message goes: the mailbox target (local accounts, in quarantine their
+   * Junk folders; plugins' mailbox routes) or the queue target (remote addresses, plugins' relay
+   * routes, gateway routes). Throws the SmtpError that refuses the message.
+   */
+  private async routeRecipients(session: SessionInfo, envelope: Envelope, plan: MessagePlan, options: { quarantine: boolean }): Promise<MessageRoutes> {
+    const queued: TargetRecipient[] = plan.relay.map((address) => ({ address, dsn: recipientDsn(envelope, address) }));
+    const relayed = [...plan.relay];
+    // A gateway that is unknown or not running refuses the message now, not in the queue.
+    this.plugins.gateways.checkRoutes(plan.gateways);
+    for (const target of plan.gateways) {
+      queued.push({ address: target.recipient, dsn: recipientDsn(envelope, target.recipient), gateway: { name: target.gateway, number: target.number } });
+    }
+    if (queued.length > 0 && !this.queue) throw session.role === 'mx' ? Smtp.relayDenied() : Smtp.relayUnavailable();
+    const localAccounts: Array<{ address: string; accounts: string[] }> = [];
+    for (const recipient of plan.byDefault) {
+      const route = this.recallRoute(session, recipient) ?? (await this.route(session, recipient));
+      if (route.kind === 'remote') {
+        queued.push({ address: route.address, dsn: recipientDsn(envelope, recipient) });
+        relayed.push(route.address);
+      } else {
+        localAccounts.push({ address: recipient, accounts: route.accounts });
+      }
+    }
+    const accounts = [...new Set(localAccounts.flatMap((recipient) => recipient.accounts))];
+    const folders: DeliveryTarget[] = options.quarantine
+      ? await junkTargets(this.store, accounts)
+      : accounts.map((account) => ({ account, mailbox: 'INBOX' }));
+    const folderOf = new Map(folders.map((folder) => [folder.account, folder]));
+    const local: TargetRecipient[] = localAccounts.map(({ address, accounts: reached }) => ({
+      address,
+      dsn: recipientDsn(envelope, address),
+      mailboxes: reached.map((account) => folderOf.get(account)!),
+    }));
+    // A plugin's mailbox route files the message there as well (no DSN is asked for it).
+    for (const extra of plan.mailboxes) local.push({ address: extra.account, dsn: NO_RECIPIENT_DSN, mailboxes: [extra] });
+    return {
+      local,
+      queued,
+      accounts: [...new Set(local.flatMap((recipient) => (recipient.mailboxes ?? []).map((mailbox) => mailbox.account)))],
+      gateways: plan.gateways.map((target) => `${target.gateway}:${target.number}`),
+      relayed,
+    };
+  }
+
+  /** The targets of a message's routes, the queue first (it can abort), the mailbox store last. */
+  private routed(routes: Pick<MessageRoutes, 'local' | 'queued'>): RoutedRecipients[] {
+    return [
+      ...(this.queue ? [{ target: this.queue, recipients: routes.queued }] : []),
+      { target: this.mailbox, recipients: routes.local },
+    ];
   }
 
   /** Where a recipient goes for this session, or the SmtpError that refuses it. */
@@ -316,15 +348,6 @@ export class Pipeline {
     return Date.now() - entry.at <= ROUTE_MEMORY_MS ? entry.route : null;
   }
 
-  /** The queue target's body step for the remote recipients; the caller commits or aborts. */
-  private async queueBody(message: TargetMessage, recipients: TargetRecipient[], raw: Buffer): Promise<TargetDelivery> {
-    if (!this.queue) throw Smtp.relayUnavailable();
-    const delivery = this.queue.start(message);
-    for (const recipient of recipients) await delivery.addRecipient(recipient);
-    await delivery.body(raw);
-    return delivery;
-  }
-
   /**
    * A message this server makes itself (DSNs): no session checks, recipients routed like any
    * other (local → INBOX, remote → queue). A recipient that cannot be routed is logged and
@@ -333,36 +356,27 @@ export class Pipeline {
   async submitInternal(envelope: Envelope, message: Buffer, options: { source: MessageSource }): Promise<{ id: string }> {
     const id = newMessageId();
     const log = this.log.child({ msgid: id });
-    const accounts = new Set<string>();
-    const remote: TargetRecipient[] = [];
+    const local: TargetRecipient[] = [];
+    const queued: TargetRecipient[] = [];
     for (const recipient of envelope.to) {
       const resolution = await this.resolve(recipient);
       const parsed = parseMailbox(recipient);
-      if (resolution.kind === 'local') resolution.accounts.forEach((account) => accounts.add(account));
-      else if (resolution.kind === 'remote' && parsed.ok && !parsed.mailbox.domainIsLiteral && this.queue) {
-        remote.push({ address: remoteAddress(recipient, parsed.mailbox.domain), dsn: NO_RECIPIENT_DSN });
+      if (resolution.kind === 'local') {
+        local.push({ address: recipient, dsn: NO_RECIPIENT_DSN, mailboxes: resolution.accounts.map((account) => ({ account, mailbox: 'INBOX' })) });
+      } else if (resolution.kind === 'remote' && parsed.ok && !parsed.mailbox.domainIsLiteral && this.queue) {
+        queued.push({ address: remoteAddress(recipient, parsed.mailbox.domain), dsn: NO_RECIPIENT_DSN });
       } else {
         log.warn({ evt: 'pipeline.internal-unroutable', to: recipient, kind: resolution.kind }, 'internal message recipient dropped');
       }
     }
-    if (accounts.size === 0 && remote.length === 0) return { id };
+    if (local.length === 0 && queued.length === 0) return { id };
     const received = `Received: by ${this.hostname} (Bridgehead) with local id ${id}; ${rfc5322Date(new Date())}\r\n`;
-    const message_: TargetMessage = { id, from: envelope.from, source: options.source, user: null, dsn: { ret: null, envid: null }, receivedAt: Date.now() };
-    const queued = remote.length > 0 ? await this.queueBody(message_, remote, Buffer.concat([Buffer.from(received, 'utf8'), message])) : null;
     const trail = this.audit?.begin({ messageId: id, via: `internal/${options.source}`, session: null, envelope, message, counted: false });
-    try {
-      if (accounts.size > 0) {
-        const local = Buffer.concat([Buffer.from(`Return-Path: <${envelope.from}>\r\n${received}`, 'utf8'), message]);
-        const targets = [...accounts].map((account) => ({ account, mailbox: 'INBOX' }));
-        await this.store.deliver(local, targets, { trail: trail?.deliveryTrail(targets), freshBytes: true });
-      }
-    } catch (error) {
-      await queued?.abort();
-      throw error;
-    }
-    await queued?.commit();
+    const targetMessage: TargetMessage = { id, from: envelope.from, source: options.source, user: null, dsn: { ret: null, envid: null }, receivedAt: Date.now(), trail };
+    await deliverToTargets(targetMessage, this.routed({ local, queued }), Buffer.concat([Buffer.from(received, 'utf8'), message]), log);
     trail?.accepted();
-    log.info({ evt: 'pipeline.internal', source: options.source, accounts: accounts.size, remote: remote.length }, 'internal message accepted');
+    const accounts = new Set(local.flatMap((recipient) => (recipient.mailboxes ?? []).map((mailbox) => mailbox.account)));
+    log.info({ evt: 'pipeline.internal', source: options.source, accounts: accounts.size, remote: queued.length }, 'internal message accepted');
     return { id };
   }
 
@@ -374,8 +388,11 @@ export class Pipeline {
    * RFC 3461 §6.1: NOTIFY=SUCCESS on a recipient delivered here asks for a "delivered" DSN. Sent
    * after the 250, in the background: a failure to send it is logged, never fails the message.
    */
-  private notifyLocalSuccess(message: TargetMessage, localDsn: Map<string, RecipientDsn>, raw: Buffer): void {
+  private notifyLocalSuccess(message: TargetMessage, local: readonly TargetRecipient[], raw: Buffer): void {
     if (message.from === '') return;
+    // The envelope's own recipients come first; a plugin's extra mailbox for the same address asks nothing.
+    const localDsn = new Map<string, RecipientDsn>();
+    for (const recipient of local) if (!localDsn.has(recipient.address)) localDsn.set(recipient.address, recipient.dsn);
     const asked = [...localDsn].filter(([, dsn]) => Array.isArray(dsn.notify) && dsn.notify.includes('SUCCESS'));
     if (asked.length === 0) return;
     const now = Date.now();
@@ -419,15 +436,28 @@ function remoteAddress(address: string, domain: string): string {
   return `${address.slice(0, address.lastIndexOf('@'))}@${domain}`;
 }
 
+/**
+ * The reply for a message no target could take: quota refusals as such, a target's own SmtpError
+ * (a refused recipient) as it is, anything else (a store failure) as 451 so the client retries.
+ */
+function refusalFor(error: unknown, log: Logger): SmtpError {
+  if (error instanceof QuotaExceededError && error.permanent) {
+    log.warn({ evt: 'pipeline.over-quota', permanent: true }, 'delivery refused: larger than the quota');
+    return new SmtpError(552, '5.2.2', 'Message is larger than the mailbox quota');
+  }
+  if (error instanceof StoreError && error.kind === 'over-quota') {
+    log.warn({ evt: 'pipeline.over-quota' }, 'delivery refused: over quota');
+    return new SmtpError(452, '4.2.2', 'Mailbox full, try again later');
+  }
+  if (error instanceof SmtpError) return error;
+  log.error({ evt: 'pipeline.store-failed', err: error }, 'delivery failed');
+  return Smtp.tempFailure();
+}
+
 /** The DSN parameters the client gave with RCPT TO for this address. */
 function recipientDsn(envelope: Envelope, address: string): RecipientDsn {
   const index = envelope.to.indexOf(address);
   return (index >= 0 ? envelope.rcptDsn?.[index] : undefined) ?? NO_RECIPIENT_DSN;
-}
-
-/** The queued copy: the stored bytes without the leading Return-Path line of `trace`. */
-function withoutReturnPath(raw: Buffer, trace: string): Buffer {
-  return trace.startsWith('Return-Path:') ? raw.subarray(Buffer.byteLength(trace.slice(0, trace.indexOf('\r\n') + 2), 'utf8')) : raw;
 }
 
 /** Received headers in the header block (RFC 5321 §6.3 loop detection). */
@@ -453,11 +483,11 @@ interface TraceInput {
 }
 
 /**
- * Return-Path (RFC 5321 §4.4, final delivery) and the Received time stamp line (RFC 5321 §4.4
- * Stamp; protocol names per RFC 3848: ESMTP, ESMTPS with TLS, ESMTPSA with TLS and AUTH).
- * "for" names the recipient only when there is exactly one, so Bcc recipients are not revealed.
+ * The Received time stamp line (RFC 5321 §4.4 Stamp; protocol names per RFC 3848: ESMTP, ESMTPS
+ * with TLS, ESMTPSA with TLS and AUTH). "for" names the recipient only when there is exactly one,
+ * so Bcc recipients are not revealed. Return-Path is final delivery's (targets/mailbox.ts).
  */
-export function traceHeaders(input: TraceInput): string {
+export function receivedHeader(input: TraceInput): string {
   const { session } = input;
   const literal = addressLiteral(session.remoteAddress);
   const helo = heloDomain(session.heloName);
@@ -470,7 +500,7 @@ export function traceHeaders(input: TraceInput): string {
   const date = rfc5322Date(input.date);
   if (input.envelope.to.length === 1) lines.push(`\tfor <${input.envelope.to[0]}>; ${date}`);
   else lines[lines.length - 1] += `; ${date}`;
-  return `Return-Path: <${input.envelope.from}>\r\n${lines.join('\r\n')}\r\n`;
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 /** The HELO name when it is a Domain or an address literal, else null (it goes unrecorded). */

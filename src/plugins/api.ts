@@ -226,13 +226,13 @@ export interface StoredContext<C> extends BaseContext<C> {
   readonly envelope: EnvelopeView;
   /** Local accounts that got the message in a mailbox. */
   readonly accounts: readonly string[];
-  /** Gateway targets that took the message, as "gateway:address". */
+  /** Gateway recipients queued for their gateway, as "gateway:address" (outcomes: delivered, deferred, bounced). */
   readonly gateways: readonly string[];
   /** Recipients handed to the outbound queue. */
   readonly relayed: readonly string[];
 }
 
-/** From the outbound queue: one remote recipient's delivery outcome. */
+/** From the outbound queue: one remote (SMTP) or gateway recipient's delivery outcome. */
 export interface DeliveryEventContext<C> extends BaseContext<C> {
   readonly messageId: string;
   readonly recipient: string;
@@ -318,6 +318,12 @@ export interface GatewayRecipient {
   address: string;
   /** e.g. "+4915112345678" (for sms/fax/voice: the E.164 number). */
   number: string;
+  /**
+   * 1-based position of this recipient among the message's recipients on this gateway, the same
+   * on every attempt: name jobs after it (e.g. "<messageId>-<ordinal>") so that a retry of one
+   * recipient never overwrites another's job. Absent when the host did not set one.
+   */
+  ordinal?: number;
 }
 
 /** The message handed to a gateway: as stored, plus its decoded content. */
@@ -333,9 +339,15 @@ export interface GatewayMessage {
 /**
  * Outbound (mail → medium): one message to one gateway, in the delivery-target shape every
  * target shares (STYLE.md habit 6): start → addRecipient* → body → commit | abort.
- * The host calls `abort` after any failure (and when the message is refused for another
- * target), never `commit` then. A rejection of addRecipient or body with a GatewayRefusal
- * becomes the SMTP reply; any other error is a temporary failure (451 4.3.0).
+ *
+ * The server accepts a message for a gateway recipient into its durable outbound queue first
+ * (the sender's 250 means the queue has it); the queue then opens one delivery per recipient and
+ * retries it like mail to a remote server. The host calls `abort` after any failure, never
+ * `commit` then. A GatewayRefusal from addRecipient, body or commit with a 5xx code fails the
+ * recipient for good (the sender gets a delivery status notification with that reply); a 4xx one,
+ * any other error and a timeout are temporary: the queue tries again later, with backoff.
+ * Hand the message to the medium in body or commit, and make a step that resolved final: the
+ * queue records the recipient as delivered right after `commit` resolves.
  */
 export interface GatewayDelivery {
   addRecipient(recipient: GatewayRecipient): Promise<void>;
@@ -402,6 +414,22 @@ export interface GatewayContext<C> extends BaseContext<C> {
   audit(ack: GatewayAck): Promise<void>;
   /** Aborted when the server shuts down. */
   readonly signal: AbortSignal;
+  /** Durable memory that survives a restart (e.g. the medium's reference → the message id). */
+  readonly memory: GatewayMemory;
+}
+
+/**
+ * A gateway's memory in the server's store, for what it must still know after a restart: the
+ * medium's id of a hand-over → the message it came from (so a receipt arriving later is still
+ * recorded), who last wrote to a phone. Each gateway has its own; every entry expires.
+ * Keys: 1..512 characters without NUL; values: JSON.
+ */
+export interface GatewayMemory {
+  /** The value, or null when there is none or it expired. */
+  get<T = unknown>(key: string): Promise<T | null>;
+  /** Stores a value for `ttlMs` (at most a year); resolves once it is on disk. */
+  set(key: string, value: unknown, options: { ttlMs: number }): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 export type GatewayStatus = { available: true } | { available: false; reason: string };

@@ -14,7 +14,7 @@
  * - Spool directories: files handed to another program and taken from it without either side
  *   seeing half a file; received documents (a file and its JSON description) → mail.
  * - Outbound: a delivery that hands the message to the medium in its body step and records
- *   `submitted` acknowledgements.
+ *   `submitted` acknowledgements (the server's queue drives it once the message is durable).
  *
  * Invariants:
  * - Never an open gateway: a recipient at a gateway domain is accepted only from an
@@ -430,17 +430,22 @@ export interface HandOver {
 }
 
 export interface SubmittingSteps<P> {
-  /** Once per message, in the body step: what every recipient gets (rendered, encoded). */
+  /** Once per delivery, in the body step: what every recipient gets (rendered, encoded). */
   prepare(message: GatewayMessage, recipients: readonly GatewayRecipient[]): Promise<P>;
-  /** Once per recipient, in order: hands `prepared` to the medium; resolves once the medium has it. */
+  /**
+   * Once per recipient, in order: hands `prepared` to the medium; resolves once the medium has it.
+   * `index` is the recipient's 0-based position among the message's recipients on this gateway
+   * (its ordinal - 1), the same on every attempt: name jobs after it.
+   */
   handOver(recipient: GatewayRecipient, index: number, prepared: P): Promise<HandOver>;
 }
 
 /**
- * A delivery that hands the message to the medium during the body step, so the sender's 250
- * means the medium (or its spool) has it, and records a `submitted` acknowledgement for each
- * recipient. A failure there refuses the message (451, or the GatewayRefusal's reply) and the
- * client retries; commit has nothing left to do.
+ * A delivery that hands the message to the medium during the body step and records a
+ * `submitted` acknowledgement for each recipient. The server's outbound queue drives it after
+ * the message is durable, one recipient per delivery: when body resolves the queue records the
+ * recipient as delivered; a GatewayRefusal with a 5xx bounces it to the sender, any other failure
+ * is retried later. Commit has nothing left to do.
  */
 export function submittingDelivery<P>(ctx: GatewayContext<unknown>, info: GatewayOpenInfo, steps: SubmittingSteps<P>): GatewayDelivery {
   const recipients: GatewayRecipient[] = [];
@@ -451,7 +456,7 @@ export function submittingDelivery<P>(ctx: GatewayContext<unknown>, info: Gatewa
     body: async (message) => {
       const prepared = await steps.prepare(message, recipients);
       for (const [index, recipient] of recipients.entries()) {
-        const { reference, detail, log } = await steps.handOver(recipient, index, prepared);
+        const { reference, detail, log } = await steps.handOver(recipient, (recipient.ordinal ?? index + 1) - 1, prepared);
         ctx.log.info({ evt: `${ctx.gateway}.submitted`, msgid: info.messageId, to: recipient.number, reference, ...log }, 'handed over to the medium');
         await ctx.audit({ messageId: info.messageId, gateway: ctx.gateway, recipient: recipient.number, status: 'submitted', reference, detail });
       }

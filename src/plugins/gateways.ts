@@ -1,16 +1,24 @@
 /**
  * Gateways: the delivery targets plugins provide for other media (SMS, fax, voice), and the way
- * back in. Outbound, the pipeline hands a message's gateway recipients here; inbound, a gateway
- * calls `ctx.deliverInbound`, which builds a MIME message and passes it through the same
- * pipeline steps as mail from the MX (sender, recipient and data hooks, routing, store).
+ * back in. Outbound, the pipeline queues a message's gateway recipients in the durable outbound
+ * queue, and the queue's gateway target (src/queue/gateway-target.ts) hands each of them over
+ * here (`handOver`), with the queue's retries, backoff and DSNs; inbound, a gateway calls
+ * `ctx.deliverInbound`, which builds a MIME message and passes it through the same pipeline
+ * steps as mail from the MX (sender, recipient and data hooks, routing, store).
  *
  * Invariants:
- * - Outbound is two-phase around the store (STYLE.md habit 6): `prepare` opens every gateway
- *   delivery and hands it recipients and body; only after the store has made the message durable
- *   does the pipeline `commit`; on any failure before that every opened delivery is aborted and
- *   the whole message is refused, so the client retries and nothing is half delivered.
- * - Every gateway call runs under the plugin timeout and try/catch (PluginHost.call). A
- *   GatewayRefusal is the gateway's answer (its SMTP reply); anything else is a tempfail.
+ * - At acceptance only the route is checked (`checkRoutes`: the gateway exists and runs); the
+ *   gateway sees the message once it is durable in the queue, so a failed store never leaves an
+ *   SMS, fax or call behind that the client's retry would send again.
+ * - `handOver` drives one recipient's delivery (open → addRecipient → body → commit, abort after
+ *   a failure) and answers with an outcome, never an exception: delivered; failed for a
+ *   GatewayRefusal with a 5xx; deferred for anything else. `prepare` does the same for several
+ *   recipients at once and throws the SMTP reply instead (direct sends such as notifications).
+ * - Every gateway call runs under the plugin timeout and try/catch (PluginHost.call); steps the
+ *   queue drives get at least HAND_OVER_TIMEOUT_MS, since no client is waiting on them.
+ *   A GatewayRefusal is the gateway's answer (its SMTP reply); anything else is a tempfail.
+ * - Each gateway's context carries its durable memory (gateway-memory.ts) on the store's gateway
+ *   state, whose expired entries are swept at start and every hour.
  * - A gateway whose start() reports it unavailable (a missing tool) is disabled with its reason
  *   logged; mail routed to it is refused with 550 5.3.3, the rest of the server runs.
  * - Acknowledgements go to the audit sink and to every plugin's gatewayAck hook.
@@ -27,12 +35,16 @@ import type {
   GatewayDefinition,
   GatewayDelivery,
   GatewayMessage,
+  GatewayOpenInfo,
   GatewayStatus,
   InboundMessage,
   InboundResult,
 } from './api.js';
 import { GatewayRefusal } from './api.js';
-import type { HookEnvelope, HookSession, PluginHost, PluginMessage } from './host.js';
+import type { GatewayDispatcher, GatewayHandOverOutcome, GatewayHandOverRequest } from '../queue/gateway-target.js';
+import type { GatewayStateStore } from '../store/types.js';
+import { gatewayMemory, memoryGatewayState } from './gateway-memory.js';
+import { PluginMessage, type HookEnvelope, type HookSession, type PluginHost } from './host.js';
 import { sessionView } from './views.js';
 import type { LoadedPlugin } from './loader.js';
 import { PLUGIN_FAILURE_TEXT, PluginVerdictError } from './verdicts.js';
@@ -84,12 +96,18 @@ interface Entry {
 
 const ACK_STATUSES = new Set(['submitted', 'delivered', 'read', 'failed', 'received']);
 
-export class GatewayHub {
+/** Least time a queued hand-over step gets: rendering a fax or placing a call can take minutes. */
+export const HAND_OVER_TIMEOUT_MS = 10 * 60_000;
+/** How often expired gateway memory is removed from the store. */
+const MEMORY_SWEEP_MS = 3_600_000;
+
+export class GatewayHub implements GatewayDispatcher {
   private readonly host: PluginHost;
   private readonly log: Logger;
   private readonly entries = new Map<string, Entry>();
   private readonly shutdown = new AbortController();
   private inboundSequence = 0;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(host: PluginHost, log: Logger) {
     this.host = host;
@@ -114,9 +132,12 @@ export class GatewayHub {
   /**
    * Starts every gateway in config order. A gateway that throws stops start-up (like a plugin
    * that fails to load); one that reports itself unavailable, or does not answer in time, is
-   * disabled and logged.
+   * disabled and logged. `state` is where the gateways' memory lives (the store's gateway state;
+   * without it, memory is kept in this process only).
    */
-  async start(options: { pipeline: InboundPipeline; audit?: GatewayAuditSink; hostname: string }): Promise<void> {
+  async start(options: { pipeline: InboundPipeline; audit?: GatewayAuditSink; hostname: string; state?: GatewayStateStore }): Promise<void> {
+    const state = options.state ?? memoryGatewayState();
+    if (this.entries.size > 0) await this.sweepMemory(state);
     for (const entry of this.entries.values()) {
       const { plugin, definition } = entry;
       const ctx: GatewayContext<unknown> = {
@@ -125,6 +146,7 @@ export class GatewayHub {
         signal: this.shutdown.signal,
         deliverInbound: (message) => this.deliverInbound(entry, message, options),
         audit: (ack) => this.recordAck(entry, ack, options.audit),
+        memory: gatewayMemory(state, definition.name),
       };
       entry.context = ctx;
       if (typeof definition.start !== 'function') {
@@ -148,10 +170,26 @@ export class GatewayHub {
       if (entry.state.available) this.log.info({ evt: 'gateway.started', gateway: definition.name, plugin: plugin.name }, 'gateway started');
       else this.log.warn({ evt: 'gateway.disabled', gateway: definition.name, plugin: plugin.name, reason: entry.state.reason }, `gateway ${definition.name} disabled: ${entry.state.reason}`);
     }
+    if (this.entries.size > 0 && !this.shutdown.signal.aborted) {
+      this.sweeper = setInterval(() => void this.sweepMemory(state), MEMORY_SWEEP_MS);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Removes expired gateway memory; a failure is logged and retried at the next sweep. */
+  private async sweepMemory(state: GatewayStateStore): Promise<void> {
+    try {
+      const removed = await state.expire(Date.now());
+      if (removed > 0) this.log.info({ evt: 'gateway.memory-expired', removed }, 'expired gateway memory removed');
+    } catch (error) {
+      this.log.error({ evt: 'gateway.memory-sweep-failed', err: error }, 'could not remove expired gateway memory');
+    }
   }
 
   /** Stops every gateway (after aborting the shutdown signal); errors are logged. */
   async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     this.shutdown.abort();
     for (const entry of this.entries.values()) {
       const { context } = entry;
@@ -161,8 +199,24 @@ export class GatewayHub {
   }
 
   /**
+   * At acceptance: throws the SmtpError that refuses a message routed to a gateway no plugin
+   * provides (a configuration fault: tempfail, logged) or to one that is not available (550 5.3.3).
+   */
+  checkRoutes(targets: readonly GatewayRecipientTarget[]): void {
+    for (const target of targets) {
+      const entry = this.entries.get(target.gateway);
+      if (!entry) {
+        this.log.error({ evt: 'gateway.unknown', gateway: target.gateway }, 'a route names a gateway no plugin provides');
+        throw new PluginVerdictError({ kind: 'tempfail', text: PLUGIN_FAILURE_TEXT }, null);
+      }
+      if (!entry.state.available) throw new SmtpError(550, '5.3.3', `The ${target.gateway} gateway is not available on this server`);
+    }
+  }
+
+  /**
    * Opens the deliveries for a message's gateway recipients and hands each its recipients and
-   * body. Throws the SmtpError that refuses the message, after aborting what was opened.
+   * body, at once (not through the queue: for courtesy notices, where a retry is not worth a
+   * queue entry). Throws the SmtpError that refuses the message, after aborting what was opened.
    */
   async prepare(input: {
     session: HookSession;
@@ -172,16 +226,9 @@ export class GatewayHub {
     raw: Buffer;
     targets: GatewayRecipientTarget[];
   }): Promise<PreparedGateways> {
+    this.checkRoutes(input.targets);
     const byGateway = new Map<string, GatewayRecipientTarget[]>();
-    for (const target of input.targets) {
-      const entry = this.entries.get(target.gateway);
-      if (!entry) {
-        this.log.error({ evt: 'gateway.unknown', gateway: target.gateway, msgid: input.message.id }, 'a route names a gateway no plugin provides');
-        throw new PluginVerdictError({ kind: 'tempfail', text: PLUGIN_FAILURE_TEXT }, null);
-      }
-      if (!entry.state.available) throw new SmtpError(550, '5.3.3', `The ${target.gateway} gateway is not available on this server`);
-      byGateway.set(target.gateway, [...(byGateway.get(target.gateway) ?? []), target]);
-    }
+    for (const target of input.targets) byGateway.set(target.gateway, [...(byGateway.get(target.gateway) ?? []), target]);
 
     const opened: Array<{ entry: Entry; delivery: GatewayDelivery }> = [];
     const abortAll = async (reason: string) => {
@@ -203,14 +250,10 @@ export class GatewayHub {
         const entry = this.entries.get(name)!;
         // Available implies started, so the context is there.
         const context = entry.context as GatewayContext<unknown>;
-        const delivery = (await this.step(entry, 'open', () => entry.definition.open({ messageId: message.id, envelope, session }, context))) as GatewayDelivery;
-        if (!delivery || typeof delivery.addRecipient !== 'function' || typeof delivery.body !== 'function' || typeof delivery.commit !== 'function' || typeof delivery.abort !== 'function') {
-          this.log.error({ evt: 'plugin.hook-failed', plugin: entry.plugin.name, hook: `gateway ${name} open`, reason: 'bad-result' }, 'open() did not return a delivery');
-          throw new PluginVerdictError({ kind: 'tempfail', text: PLUGIN_FAILURE_TEXT }, null);
-        }
+        const delivery = await this.open(entry, { messageId: message.id, envelope, session }, context);
         opened.push({ entry, delivery });
-        for (const target of targets) {
-          await this.step(entry, 'addRecipient', () => delivery.addRecipient({ address: target.recipient, number: target.number }));
+        for (const [index, target] of targets.entries()) {
+          await this.step(entry, 'addRecipient', () => delivery.addRecipient({ address: target.recipient, number: target.number, ordinal: index + 1 }));
         }
         await this.step(entry, 'body', () => delivery.body(message));
       }
@@ -234,9 +277,64 @@ export class GatewayHub {
     };
   }
 
+  /**
+   * The queue's hand-over of one recipient (src/queue/gateway-target.ts): open → addRecipient →
+   * body → commit, abort after a failure. Answers with the outcome; never throws.
+   */
+  async handOver(request: GatewayHandOverRequest): Promise<GatewayHandOverOutcome> {
+    const { gateway, recipient } = request;
+    const entry = this.entries.get(gateway);
+    // Both may be mended (config, an installed tool) before the queue gives up: wait, do not bounce.
+    if (!entry) return deferred('4.3.5', `No gateway named ${gateway} runs on this server`);
+    if (!entry.state.available || !entry.context) return deferred('4.3.2', `The ${gateway} gateway is not available: ${entry.state.reason ?? 'not started'}`);
+    const context = entry.context;
+    const parsing = new PluginMessage(request.message.id, request.raw);
+    const envelope = Object.freeze({ from: request.message.from, to: Object.freeze([...request.message.to]) });
+    const message: GatewayMessage = { id: request.message.id, envelope, raw: request.raw, headers: parsing.headers.view(), parsed: () => parsing.parsed() };
+    // What the gateway learns of the sender: the queue keeps the submitter, not the connection.
+    const session = sessionView({
+      id: `queue-${request.message.id}`,
+      role: request.message.source === 'mx' ? 'mx' : 'submission',
+      remoteAddress: '127.0.0.1',
+      heloName: 'localhost',
+      user: request.message.user,
+      secure: true,
+    });
+    const timeoutMs = Math.max(this.host.hookTimeoutMs, HAND_OVER_TIMEOUT_MS);
+    let delivery: GatewayDelivery | null = null;
+    try {
+      delivery = await this.open(entry, { messageId: message.id, envelope, session }, context, { timeoutMs });
+      const opened = delivery;
+      await this.step(entry, 'addRecipient', () => opened.addRecipient({ address: recipient.address, number: recipient.number, ordinal: recipient.ordinal }), { timeoutMs });
+      await this.step(entry, 'body', () => opened.body(message), { timeoutMs });
+      await this.step(entry, 'commit', () => opened.commit(), { timeoutMs });
+    } catch (error) {
+      const refusal = error instanceof SmtpError ? error : new SmtpError(451, '4.3.0', PLUGIN_FAILURE_TEXT);
+      if (delivery) {
+        const opened = delivery;
+        await this.host.call(entry.plugin, `gateway ${gateway} abort`, () => opened.abort(refusal.message));
+      }
+      const reply = { code: refusal.code, enhanced: refusal.enhanced, text: refusal.message };
+      this.log.info({ evt: 'gateway.hand-over-failed', gateway, msgid: message.id, to: recipient.number, code: refusal.code, enhanced: refusal.enhanced }, 'gateway did not take the message');
+      return { status: refusal.code >= 500 ? 'failed' : 'deferred', reply };
+    }
+    this.log.info({ evt: 'gateway.handed-over', gateway, msgid: message.id, to: recipient.number }, 'handed over to the gateway');
+    return { status: 'delivered', reply: { code: 250, enhanced: '2.0.0', text: `Handed over to the ${gateway} gateway` } };
+  }
+
+  /** A gateway's open(), checked to return a delivery (else a plugin failure: tempfail). */
+  private async open(entry: Entry, info: GatewayOpenInfo, context: GatewayContext<unknown>, options: { timeoutMs?: number } = {}): Promise<GatewayDelivery> {
+    const delivery = (await this.step(entry, 'open', () => entry.definition.open(info, context), options)) as GatewayDelivery;
+    if (!delivery || typeof delivery.addRecipient !== 'function' || typeof delivery.body !== 'function' || typeof delivery.commit !== 'function' || typeof delivery.abort !== 'function') {
+      this.log.error({ evt: 'plugin.hook-failed', plugin: entry.plugin.name, hook: `gateway ${entry.definition.name} open`, reason: 'bad-result' }, 'open() did not return a delivery');
+      throw new PluginVerdictError({ kind: 'tempfail', text: PLUGIN_FAILURE_TEXT }, null);
+    }
+    return delivery;
+  }
+
   /** One outbound step; a GatewayRefusal becomes its SMTP reply, anything else a tempfail. */
-  private async step(entry: Entry, what: string, run: () => unknown): Promise<unknown> {
-    const outcome = await this.host.call(entry.plugin, `gateway ${entry.definition.name} ${what}`, run, { expected: isRefusal });
+  private async step(entry: Entry, what: string, run: () => unknown, options: { timeoutMs?: number } = {}): Promise<unknown> {
+    const outcome = await this.host.call(entry.plugin, `gateway ${entry.definition.name} ${what}`, run, { expected: isRefusal, timeoutMs: options.timeoutMs });
     if (outcome.ok) return outcome.value;
     if (isRefusal(outcome.error)) {
       const refusal = outcome.error as GatewayRefusal;
@@ -314,6 +412,10 @@ export class GatewayHub {
     }
     await this.host.gatewayAck(ack);
   }
+}
+
+function deferred(enhanced: string, text: string): GatewayHandOverOutcome {
+  return { status: 'deferred', reply: { code: 451, enhanced, text } };
 }
 
 function isRefusal(error: unknown): boolean {

@@ -242,20 +242,21 @@ export class PluginHost {
   }
 
   /**
-   * Calls one plugin function under the timeout and a try/catch. Failures are logged here with
-   * the plugin's name, except errors `expected` says are answers (e.g. a GatewayRefusal); the
-   * caller decides what a failure means.
+   * Calls one plugin function under the timeout (`timeoutMs`, default the hook timeout) and a
+   * try/catch. Failures are logged here with the plugin's name, except errors `expected` says are
+   * answers (e.g. a GatewayRefusal); the caller decides what a failure means.
    */
   async call(
     plugin: LoadedPlugin,
     what: string,
     run: () => unknown,
-    options: { expected?: (error: unknown) => boolean } = {},
+    options: { expected?: (error: unknown) => boolean; timeoutMs?: number } = {},
   ): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown; timedOut: boolean }> {
     const started = Date.now();
+    const timeoutMs = options.timeoutMs ?? this.hookTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(resolve, this.hookTimeoutMs, TIMED_OUT);
+      timer = setTimeout(resolve, timeoutMs, TIMED_OUT);
     });
     try {
       const pending = Promise.resolve().then(run);
@@ -263,11 +264,11 @@ export class PluginHost {
       pending.catch(() => undefined);
       const value = await Promise.race([pending, timeout]);
       if (value === TIMED_OUT) {
-        this.logFailure(plugin, what, 'timeout', `no answer within ${this.hookTimeoutMs} ms`);
+        this.logFailure(plugin, what, 'timeout', `no answer within ${timeoutMs} ms`);
         return { ok: false, error: new Error(`plugin ${plugin.name}: ${what} timed out`), timedOut: true };
       }
       const ms = Date.now() - started;
-      if (ms > this.hookTimeoutMs / 2) this.loggerFor(plugin).warn({ evt: 'plugin.hook-slow', hook: what, ms }, 'slow plugin hook');
+      if (ms > timeoutMs / 2) this.loggerFor(plugin).warn({ evt: 'plugin.hook-slow', hook: what, ms }, 'slow plugin hook');
       return { ok: true, value };
     } catch (error) {
       if (!options.expected?.(error)) this.logFailure(plugin, what, 'threw', error);

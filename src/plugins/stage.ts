@@ -2,7 +2,7 @@
  * The plugin part of the pipeline's DATA step: `data` hooks (which may change headers), then
  * `route` for each recipient, turned into a plan the pipeline carries out: which recipients
  * the server routes as it would without plugins, and which go to mailboxes, the outbound queue or
- * gateways because a plugin said so.
+ * gateways because a plugin said so (gateway recipients are queued too: src/plugins/gateways.ts).
  *
  * Invariants:
  * - With no data or route hooks the plan is the identity: the message bytes are the very same
@@ -14,7 +14,7 @@
  */
 import type { Logger } from '../log.js';
 import type { DeliveryTarget } from '../store/types.js';
-import type { GatewayRecipientTarget, PreparedGateways } from './gateways.js';
+import type { GatewayRecipientTarget } from './gateways.js';
 import { enforceDecision, type HookEnvelope, type HookSession, type PluginHost, PluginMessage } from './host.js';
 import { PLUGIN_FAILURE_TEXT, PluginVerdictError } from './verdicts.js';
 
@@ -29,13 +29,9 @@ export interface MessagePlan {
   relay: string[];
   /** Gateway recipients plugins chose. */
   gateways: GatewayRecipientTarget[];
-  /** Opens the gateway deliveries with the final stored bytes; a no-op plan when there are none. */
-  prepareGateways(raw: Buffer): Promise<PreparedGateways>;
   /** Tells the stored hooks; call once the message is durable. */
   stored(info: { accounts: string[]; gateways: string[]; relayed: string[] }): void;
 }
-
-const NOTHING_PREPARED: PreparedGateways = { taken: [], commit: async () => undefined, abort: async () => undefined };
 
 export async function planMessage(input: {
   plugins: PluginHost;
@@ -54,7 +50,6 @@ export async function planMessage(input: {
     mailboxes: [],
     relay: [],
     gateways: [],
-    prepareGateways: async () => NOTHING_PREPARED,
     stored: (info) => plugins.stored({ messageId: id, envelope, ...info }),
   };
   if (!plugins.has('data') && !plugins.has('route')) return plan;
@@ -93,9 +88,6 @@ export async function planMessage(input: {
           break;
       }
     }
-  }
-  if (plan.gateways.length > 0) {
-    plan.prepareGateways = (raw) => plugins.gateways.prepare({ session, envelope, message, raw, targets: plan.gateways });
   }
   return plan;
 }

@@ -5,7 +5,8 @@
  * Contract:
  * - Every event names `messageId`, the id the pipeline gave the message and put in the `250`
  *   reply ("Message accepted, id <messageId>"). The queue id IS that message id: one queue entry
- *   per accepted message, holding every remote recipient of it.
+ *   per accepted message, holding every remote recipient of it and every gateway recipient (SMS,
+ *   fax, voice), whose hand-overs are reported like SMTP attempts (host "<gateway> gateway").
  * - Events are emitted after the store write that records the fact is durable (`queued` after the
  *   synced acceptance, `delivered` after the synced status write that follows the remote 250), so
  *   a listener never reports something a crash could take back. `attempt` is emitted for every
@@ -47,7 +48,7 @@ export type QueueEvent =
       source: QueueSource;
       /** Reverse-path; "" is the null sender (bounces). */
       from: string;
-      /** The remote recipients queued (local ones of the same message are not listed). */
+      /** The remote and gateway recipients queued (local ones of the same message are not listed). */
       recipients: string[];
       /** Octets of the queued message (with our trace headers). */
       size: number;
@@ -55,7 +56,10 @@ export type QueueEvent =
       user: string | null;
     }
   | {
-      /** One SMTP session attempt towards one host for some recipients of one message. */
+      /**
+       * One SMTP session attempt towards one host for some recipients of one message, or one
+       * hand-over to a gateway (host "<gateway> gateway", ip null, port 0, tls false).
+       */
       type: 'attempt';
       at: number;
       messageId: string;

@@ -1,37 +1,42 @@
 /**
  * The outbound queue: durable entries in the store, a scheduler that scans them in due order,
- * delivery rounds through the remote target (smtp-client.ts), retries with backoff, and DSNs.
+ * delivery rounds through the remote target (smtp-client.ts) and the gateway target
+ * (gateway-target.ts: SMS, fax, voice), retries with backoff, and DSNs.
  *
- * Life of an entry (one per accepted message with remote recipients; id = message id):
+ * Life of an entry (one per accepted message with remote or gateway recipients; id = message id):
  *   accept (synced, held) → release (visible to the scheduler, `queued` event)
  *   → rounds: per recipient domain, next hop (route.ts) and one SMTP transaction per group of
- *     recipients with equal DSN parameters; each recipient ends delivered / failed or stays
- *     deferred → DSNs for what the sender asked to hear about → removed when every recipient
- *     is final and reported, else rescheduled on the backoff.
+ *     recipients with equal DSN parameters; per gateway recipient, one hand-over to its gateway;
+ *     each recipient ends delivered / failed or stays deferred → DSNs for what the sender asked
+ *     to hear about → removed when every recipient is final and reported, else rescheduled on
+ *     the backoff.
  *
  * Invariants:
  * - Never lost: an entry leaves the store only when every recipient is delivered or failed and
  *   reported (or an admin deletes it). A crash at any point leaves the entry with a due time
  *   in the past or future; on start the scheduler simply picks up whatever is due, which
  *   includes the entries that were in flight (nothing marks "in flight" on disk).
- * - Delivered exactly once in the normal case: right after a remote 250 the recipient's
- *   `delivered` status is written in a synced batch before anything else happens to it. Only a
- *   crash between the remote's 250 and that write can repeat a delivery (RFC 5321 §6.1 accepts
- *   a duplicate over a loss).
+ * - Delivered exactly once in the normal case: right after a remote 250 (or a gateway's
+ *   acceptance) the recipient's `delivered` status is written in a synced batch before anything
+ *   else happens to it. Only a crash between the remote's 250 and that write can repeat a
+ *   delivery (RFC 5321 §6.1 accepts a duplicate over a loss).
  * - Memory: the scheduler holds ids of the entries in flight (bounded by maxConnections) and
  *   scans the due index with a limit; waiting entries and their bytes stay on disk.
  * - Never bounce a bounce: entries with the null sender get no DSN (RFC 3461 §6.2).
- * - Temporary trouble (4xx, no connection, DNS failure) defers; only a 5xx, a null MX or a
- *   non-existent domain fails a recipient before the give-up age.
+ * - Temporary trouble (4xx, no connection, DNS failure, a gateway that failed or is not running)
+ *   defers; only a 5xx, a null MX or a non-existent domain fails a recipient before the give-up
+ *   age.
  */
 import type { QueueConfig, RouteConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { MessageTarget, TargetMessage, TargetRecipient } from '../pipeline/target.js';
+import type { GatewayRoute, MessageTarget, TargetMessage, TargetRecipient } from '../pipeline/target.js';
+import type { QueueGatewayTarget } from '../store/types.js';
 import type { DsnNotify, QueueEntry, QueueRecipient, QueueReply, QueueStore } from '../store/level/queue.js';
 import { expired, nextAttemptAt, type RetryPolicy } from './backoff.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { composeDsn, statusFor, type DsnKind, type DsnRecipient } from './dsn.js';
 import { createQueueEvents, type QueueEvent, type QueueEvents } from './events.js';
+import { GatewayTarget, type GatewayDispatcher } from './gateway-target.js';
 import { Router, systemResolver, type Resolver } from './route.js';
 import { SmtpClient, type AttemptReport, type RecipientResult } from './smtp-client.js';
 import { QueueTarget } from './target.js';
@@ -57,6 +62,8 @@ export interface OutboundQueueOptions {
   submitDsn?: DsnSubmitter;
   /** How long a host that refused a connection is skipped (ms); default 30 s. */
   hostDownMs?: number;
+  /** The gateways gateway recipients are handed to (the plugin host's hub); absent: they wait. */
+  gateways?: GatewayDispatcher | null;
 }
 
 /** The scheduler waits at most this long between scans, whatever the next due time. */
@@ -94,6 +101,7 @@ export class OutboundQueue {
   private readonly maxJobs: number;
   private readonly router: Router;
   private readonly client: SmtpClient;
+  private readonly gateways: GatewayTarget | null;
   private readonly signer: MessageSigner | undefined;
   private submitDsn: DsnSubmitter | undefined;
   /** Accepted but not yet committed by the pipeline: invisible to the scheduler. */
@@ -132,6 +140,7 @@ export class OutboundQueue {
       idleMs: config.idleConnectionSeconds * 1000,
       hostDownMs: options.hostDownMs,
     });
+    this.gateways = options.gateways ? new GatewayTarget(options.gateways) : null;
     this.signer = options.signer;
     this.submitDsn = options.submitDsn;
     this.target = new QueueTarget(this);
@@ -168,8 +177,11 @@ export class OutboundQueue {
    * held, invisible to the scheduler, until `release`; `discard` removes it.
    */
   async accept(message: TargetMessage, recipients: TargetRecipient[], raw: Buffer): Promise<QueueEntry> {
-    const signed = this.signer ? await this.signer(raw, signingDomain(raw, message.from, this.hostname)) : raw;
+    // Signatures are for mail servers (DKIM); gateways turn the message into another medium.
+    const bySmtp = recipients.some((recipient) => !recipient.gateway);
+    const signed = this.signer && bySmtp ? await this.signer(raw, signingDomain(raw, message.from, this.hostname)) : raw;
     const now = this.clock.now();
+    const ordinals = new Map<string, number>();
     const entry: QueueEntry = {
       id: message.id,
       source: message.source,
@@ -188,6 +200,7 @@ export class OutboundQueue {
         updatedAt: now,
         delayNotified: false,
         reported: false,
+        ...(recipient.gateway ? { gateway: gatewayTargetOf(recipient.gateway, ordinals) } : {}),
       })),
       createdAt: message.receivedAt,
       nextAttemptAt: now,
@@ -405,11 +418,19 @@ export class OutboundQueue {
       entry.attempts++;
       entry.lastAttemptAt = this.clock.now();
       const byDomain = new Map<string, QueueRecipient[]>();
+      const forGateways: QueueRecipient[] = [];
       for (const recipient of open) {
+        if (recipient.gateway) {
+          forGateways.push(recipient);
+          continue;
+        }
         const domain = domainOf(recipient.address);
         byDomain.set(domain, [...(byDomain.get(domain) ?? []), recipient]);
       }
-      await Promise.all([...byDomain].map(([domain, recipients]) => this.deliverDomain(entry, round, domain, recipients, loadBody)));
+      await Promise.all([
+        ...[...byDomain].map(([domain, recipients]) => this.deliverDomain(entry, round, domain, recipients, loadBody)),
+        ...(forGateways.length > 0 ? [this.deliverToGateways(entry, round, forGateways, loadBody)] : []),
+      ]);
     }
     if (this.cancelled.delete(id)) {
       await this.removeDeleted(entry, round.afterWrite);
@@ -460,7 +481,6 @@ export class OutboundQueue {
     recipients: QueueRecipient[],
     loadBody: () => Promise<Buffer | null>,
   ): Promise<void> {
-    const { previousDue } = round;
     const hop = await this.router.nextHop(domain);
     const addresses = hop.ok ? await this.router.addresses(hop.value) : hop;
     if (!hop.ok || !addresses.ok) {
@@ -489,14 +509,7 @@ export class OutboundQueue {
       const key = `${recipient.notify === null ? '' : String(recipient.notify)}|${recipient.orcpt ?? ''}`;
       groups.set(key, [...(groups.get(key) ?? []), recipient]);
     }
-    const message: TargetMessage = {
-      id: entry.id,
-      from: entry.from,
-      source: entry.source,
-      user: entry.user,
-      dsn: { ret: entry.ret, envid: entry.envid },
-      receivedAt: entry.createdAt,
-    };
+    const message = targetMessageOf(entry);
     for (const group of groups.values()) {
       if (this.closed) break;
       await this.client.withSlot(hop.value.destination, async () => {
@@ -508,38 +521,83 @@ export class OutboundQueue {
           await delivery.abort();
           throw error;
         }
-        const delivered: QueueRecipient[] = [];
-        const failed: QueueRecipient[] = [];
-        for (const recipient of group) {
-          const result: RecipientResult | undefined = delivery.results.get(recipient.address);
-          const reply = result?.reply ?? { code: null, enhanced: null, text: 'no result' };
-          const status = result?.status ?? 'deferred';
-          this.settle(entry, recipient, status, reply, delivery.lastHost);
-          if (status === 'delivered') {
-            delivered.push(recipient);
-            // The next hop reports success itself when it took NOTIFY (RFC 3461 §6.2.2).
-            if (!wants(recipient, 'SUCCESS') || result?.dsnPassedOn) recipient.reported = true;
-          }
-          if (status === 'failed') failed.push(recipient);
-        }
-        // The synced write right after the remote 250, so a restart does not send it again.
-        // When this settled the whole entry and nothing is owed to the sender, that write is
-        // the entry's removal at the end of the round (no other I/O comes in between).
-        const finished = entry.recipients.every((recipient) => !isOpen(recipient) && recipient.reported);
-        const events: QueueEvent[] = delivered.map((recipient) => ({
-          type: 'delivered', at: this.clock.now(), messageId: entry.id, recipient: recipient.address,
-          host: delivery.lastHost ?? '', ip: delivery.lastIp, reply: recipient.reply!, size: entry.size,
-        }));
-        events.push(...this.failedEvents(entry, failed, 'permanent'));
-        if (finished) {
-          // Emitted once the removal is durable.
-          round.afterWrite.push(...events);
-        } else {
-          if (delivered.length > 0) await this.store.update(entry, previousDue);
-          events.forEach((event) => this.emit(event));
-        }
+        await this.record(entry, round, group, delivery.results, { host: delivery.lastHost, ip: delivery.lastIp, remoteMta: delivery.lastHost });
         await delivery.commit();
       });
+    }
+  }
+
+  /**
+   * Gateway recipients (SMS, fax, voice): one hand-over each through the gateway target, each
+   * result written before the next hand-over starts, so a later failure never repeats one.
+   */
+  private async deliverToGateways(entry: QueueEntry, round: RoundState, recipients: QueueRecipient[], loadBody: () => Promise<Buffer | null>): Promise<void> {
+    if (!this.gateways) {
+      const reply: QueueReply = { code: 451, enhanced: '4.3.5', text: 'No gateways run on this server' };
+      for (const recipient of recipients) this.settle(entry, recipient, 'deferred', reply, null);
+      return;
+    }
+    const raw = await loadBody();
+    if (!raw) {
+      this.log.error({ evt: 'queue.body-missing', msgid: entry.id }, 'queued message bytes missing');
+      const reply: QueueReply = { code: null, enhanced: '5.3.0', text: 'The queued message data is missing' };
+      for (const recipient of recipients) this.settle(entry, recipient, 'failed', reply, null);
+      this.emitFailed(entry, recipients, 'permanent');
+      return;
+    }
+    const message = targetMessageOf(entry);
+    const envelopeTo = entry.recipients.map((recipient) => recipient.address);
+    for (const recipient of recipients) {
+      if (this.closed) break;
+      const gateway = recipient.gateway!;
+      const delivery = this.gateways.start(message, { gateway: gateway.name, envelopeTo }, (report) => this.emitAttempt(entry, [recipient], report));
+      await delivery.addRecipient({ address: recipient.address, dsn: { notify: recipient.notify, orcpt: recipient.orcpt }, gateway });
+      await delivery.body(raw);
+      // A gateway is not an MTA: no Remote-MTA in the sender's DSN.
+      await this.record(entry, round, [recipient], delivery.results, { host: delivery.host, ip: null, remoteMta: null });
+      await delivery.commit();
+    }
+  }
+
+  /**
+   * Settles a group from its delivery's results and makes the outcome durable: the synced write
+   * right after a remote 250 (or a gateway's acceptance), so a restart does not send it again.
+   * When this settled the whole entry and nothing is owed to the sender, that write is the
+   * entry's removal at the end of the round (no other I/O comes in between).
+   */
+  private async record(
+    entry: QueueEntry,
+    round: RoundState,
+    group: QueueRecipient[],
+    results: ReadonlyMap<string, RecipientResult>,
+    by: { host: string | null; ip: string | null; remoteMta: string | null },
+  ): Promise<void> {
+    const delivered: QueueRecipient[] = [];
+    const failed: QueueRecipient[] = [];
+    for (const recipient of group) {
+      const result = results.get(recipient.address);
+      const reply = result?.reply ?? { code: null, enhanced: null, text: 'no result' };
+      const status = result?.status ?? 'deferred';
+      this.settle(entry, recipient, status, reply, by.remoteMta);
+      if (status === 'delivered') {
+        delivered.push(recipient);
+        // The next hop reports success itself when it took NOTIFY (RFC 3461 §6.2.2).
+        if (!wants(recipient, 'SUCCESS') || result?.dsnPassedOn) recipient.reported = true;
+      }
+      if (status === 'failed') failed.push(recipient);
+    }
+    const finished = entry.recipients.every((recipient) => !isOpen(recipient) && recipient.reported);
+    const events: QueueEvent[] = delivered.map((recipient) => ({
+      type: 'delivered', at: this.clock.now(), messageId: entry.id, recipient: recipient.address,
+      host: by.host ?? '', ip: by.ip, reply: recipient.reply!, size: entry.size,
+    }));
+    events.push(...this.failedEvents(entry, failed, 'permanent'));
+    if (finished) {
+      // Emitted once the removal is durable.
+      round.afterWrite.push(...events);
+    } else {
+      if (delivered.length > 0) await this.store.update(entry, round.previousDue);
+      events.forEach((event) => this.emit(event));
     }
   }
 
@@ -653,6 +711,25 @@ export class OutboundQueue {
       this.log.error({ evt: 'queue.listener-error', type: event.type, err: error }, 'queue event listener threw');
     }
   }
+}
+
+/** What the queue's targets are told about an entry's message. */
+function targetMessageOf(entry: QueueEntry): TargetMessage {
+  return {
+    id: entry.id,
+    from: entry.from,
+    source: entry.source,
+    user: entry.user,
+    dsn: { ret: entry.ret, envid: entry.envid },
+    receivedAt: entry.createdAt,
+  };
+}
+
+/** A gateway recipient's queue record, numbered in order among the message's recipients on that gateway. */
+function gatewayTargetOf(route: GatewayRoute, ordinals: Map<string, number>): QueueGatewayTarget {
+  const ordinal = (ordinals.get(route.name) ?? 0) + 1;
+  ordinals.set(route.name, ordinal);
+  return { name: route.name, number: route.number, ordinal };
 }
 
 /** Visits every entry in due order, a page at a time (never the whole queue in memory). */

@@ -1,8 +1,8 @@
 /**
- * The outbound queue as a delivery target (pipeline/target.ts): the pipeline adds the remote
- * recipients of a message, hands over its bytes, and commits once every target of the message
- * has its body durable. The queue target wraps the remote target (smtp-client.ts), which its
- * delivery rounds drive later.
+ * The outbound queue as a delivery target (pipeline/target.ts): the pipeline adds the remote and
+ * gateway recipients of a message, hands over its bytes, and commits once every target of the
+ * message has its body durable. The queue target wraps the remote target (smtp-client.ts) and
+ * the gateway target (gateway-target.ts), which its delivery rounds drive later.
  *
  * body → the entry and bytes are written in one synced batch (group commit), held back from
  * the scheduler; commit → released (`queued` event) and scheduled at once; abort → removed.
@@ -34,8 +34,8 @@ class QueueDelivery implements TargetDelivery {
 
   async addRecipient(recipient: TargetRecipient): Promise<void> {
     if (this.state !== 'open') throw new Error('recipient added after the body');
-    // The same address twice in one envelope is delivered once.
-    if (this.recipients.some((known) => known.address.toLowerCase() === recipient.address.toLowerCase())) return;
+    // The same address twice in one envelope is delivered once (per gateway, for gateway routes).
+    if (this.recipients.some((known) => sameDestination(known, recipient))) return;
     this.recipients.push(recipient);
   }
 
@@ -57,4 +57,9 @@ class QueueDelivery implements TargetDelivery {
     this.state = 'aborted';
     if (written && this.entry) await this.queue.discard(this.entry);
   }
+}
+
+function sameDestination(a: TargetRecipient, b: TargetRecipient): boolean {
+  if (a.address.toLowerCase() !== b.address.toLowerCase()) return false;
+  return a.gateway?.name === b.gateway?.name && a.gateway?.number === b.gateway?.number;
 }

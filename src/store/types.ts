@@ -172,6 +172,8 @@ export interface Store {
   readonly audit: AuditStore;
   /** The durable outbound queue (see QueueStore below). */
   readonly queue: QueueStore;
+  /** What gateways must remember across restarts (see GatewayStateStore below). */
+  readonly gatewayState: GatewayStateStore;
   close(): Promise<void>;
 
   // Domains: lower-cased names for which this server accepts mail.
@@ -370,11 +372,23 @@ export interface QueueRecipient {
   updatedAt: number;
   /** Whether a delay notice was sent for this recipient. */
   delayNotified: boolean;
+  /** For a recipient handed to a gateway (SMS, fax, voice) instead of SMTP; absent or null: SMTP. */
+  gateway?: QueueGatewayTarget | null;
   /**
    * Whether the final status has been reported as the sender asked: a failure DSN sent (or
    * none wanted), a success notice sent (or none wanted). Only then can the entry be removed.
    */
   reported: boolean;
+}
+
+/** Which gateway a queued recipient goes to, and its address on that medium. */
+export interface QueueGatewayTarget {
+  /** The gateway's name (a plugin's `gateways[].name`), e.g. "sms". */
+  name: string;
+  /** The medium address, e.g. the E.164 number "+4915112345678". */
+  number: string;
+  /** 1-based position among the message's recipients on this gateway, the same on every attempt. */
+  ordinal: number;
 }
 
 export interface QueueEntry {
@@ -418,4 +432,32 @@ export interface QueueStore {
   /** Entries in due order, after the given due key position; at most `limit`. */
   list(options: { limit: number; after?: { dueAt: number; id: string } }): Promise<QueueEntry[]>;
   count(): Promise<number>;
+}
+
+// ── Gateway state (level/gateway-state.ts) ────────────────────────────────────────────────────
+
+/** One remembered value; `space` groups a gateway's (or the gateway protocol's) entries. */
+export interface GatewayStateEntry {
+  key: string;
+  value: unknown;
+  /** epoch ms after which the entry is gone. */
+  expiresAt: number;
+}
+
+/**
+ * A small durable memory for the gateways: what they must still know after a restart (an SMS
+ * centre's message id → the mail it came from, so a late receipt is recorded; the nonces of the
+ * gateway protocol within their time window). Every entry expires. Spaces and keys are strings
+ * without NUL; values are JSON.
+ */
+export interface GatewayStateStore {
+  /** The value, or undefined when there is none or it expired at `now`. */
+  get(space: string, key: string, now: number): Promise<unknown>;
+  /** Writes (synced, with the group commit; replaces an existing entry). */
+  put(space: string, key: string, value: unknown, expiresAt: number): Promise<void>;
+  delete(space: string, key: string): Promise<void>;
+  /** The entries of a space not expired at `now`, in expiry order. */
+  list(space: string, now: number): Promise<GatewayStateEntry[]>;
+  /** Removes every entry expired at `now`; resolves with how many. */
+  expire(now: number): Promise<number>;
 }

@@ -1,18 +1,41 @@
 /**
  * The gateway contract on a whole server, with a test gateway (fixtures/echo-gateway):
- * outbound start → addRecipient → body → commit after the store, abort on any refusal or
- * failure with nothing stored; a gateway that reports itself unavailable is disabled while the
- * server runs; inbound messages injected through deliverInbound reach the mailbox; acks reach the
- * audit trail and the gatewayAck hooks.
+ * outbound, the message is accepted into the outbound queue, which then drives the gateway's
+ * start → addRecipient → body → commit, abort on a refusal (the sender gets a DSN) or a failure
+ * (retried later), while the mail recipients have their copy; a gateway that reports itself
+ * unavailable is disabled while the server runs; inbound messages injected through
+ * deliverInbound reach the mailbox; acks reach the audit trail and the gatewayAck hooks.
  */
 import t from 'tap';
+import type { QueueEvent } from '../../src/queue/events.js';
 import { RawClient } from '../smtp/helpers.js';
-import { cli } from '../support/app.js';
+import { cli, type TestServer } from '../support/app.js';
 import { echoRecord } from './fixtures/echo-gateway/index.js';
 import { dataFor, folderOf, startPluginServer, submitter } from './support.js';
 
 const USER = 'user@example.test';
 const FRIEND = 'friend@example.test';
+
+/** Resolves with the first queue event of the server that matches (already seen ones included). */
+function queueEvent(server: TestServer, seen: QueueEvent[], predicate: (event: QueueEvent) => boolean): Promise<QueueEvent> {
+  const found = seen.find(predicate);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve) => {
+    const listener = (event: QueueEvent) => {
+      if (!predicate(event)) return;
+      server.app.queue.events.off('queue', listener);
+      resolve(event);
+    };
+    server.app.queue.events.on('queue', listener);
+  });
+}
+
+/** Records the server's queue events from now on. */
+function recordQueue(server: TestServer): QueueEvent[] {
+  const events: QueueEvent[] = [];
+  server.app.queue.events.on('queue', (event) => events.push(event));
+  return events;
+}
 
 function resetEcho() {
   const record = echoRecord();
@@ -21,9 +44,10 @@ function resetEcho() {
   record.bodies = [];
 }
 
-t.test('outbound: the delivery target steps, committed after the store', async (t) => {
+t.test('outbound: the delivery target steps, driven by the queue after the message is durable', async (t) => {
   const server = await startPluginServer(t, { enabled: ['echo-gateway'] }, { users: [USER, FRIEND] });
   resetEcho();
+  const queued = recordQueue(server);
   const sent = await submitter(server, USER).sendMail({
     from: USER,
     to: ['+4915112345678@echo.example.test', FRIEND],
@@ -31,6 +55,8 @@ t.test('outbound: the delivery target steps, committed after the store', async (
     text: 'call me',
   });
   t.match(sent.response, /^250 /);
+  const id = /\b([0-9A-Za-z]{18})\b/.exec(sent.response)?.[1] ?? '';
+  await queueEvent(server, queued, (event) => event.type === 'removed' && event.messageId === id);
   t.same(echoRecord().events, [
     `open ${USER}`,
     'addRecipient +4915112345678 +4915112345678@echo.example.test',
@@ -39,34 +65,53 @@ t.test('outbound: the delivery target steps, committed after the store', async (
   ]);
   t.same(echoRecord().bodies, ['to the phone'], 'the gateway read the parsed message');
   t.equal((await folderOf(server.app.store, FRIEND)).length, 1, 'the mail recipient got it too');
+  const story = await cli(['audit', id, '--config', server.configPath]);
+  t.match(story.stdout, /queued +for <\+4915112345678@echo\.example\.test>/, 'the audit trail shows the gateway recipient queued');
+  t.match(story.stdout, /delivered +<\+4915112345678@echo\.example\.test> by echo gateway: 250 2\.0\.0 Handed over to the echo gateway/, 'and handed over');
 });
 
-t.test('outbound: a refusal or a failure aborts, nothing is stored, the server goes on', async (t) => {
+t.test('outbound: a refusal bounces to the sender, a failure is retried later; the mail recipients have their copy, the server goes on', async (t) => {
   const server = await startPluginServer(t, { enabled: ['echo-gateway'], hookTimeoutMs: 500 }, { users: [USER, FRIEND] });
+  const queued = recordQueue(server);
   const client = await RawClient.connect(t, server.port('smtp.mx'));
   await client.reply();
   await client.command('EHLO remote.example');
   const send = async (number: string) => {
     resetEcho();
-    t.same(await client.command('MAIL FROM:<sender@remote.example>'), ['250 2.1.0 Accepted']);
+    t.same(await client.command(`MAIL FROM:<${USER}>`), ['250 2.1.0 Accepted']);
     t.same(await client.command(`RCPT TO:<${number}@echo.example.test>`), ['250 2.1.5 Accepted']);
     t.same(await client.command(`RCPT TO:<${FRIEND}>`), ['250 2.1.5 Accepted']);
     t.match(await client.command('DATA'), [/^354 /]);
     client.write(dataFor(`to ${number}`));
-    return client.reply();
+    const reply = await client.reply();
+    return { reply, id: /\b([0-9A-Za-z]{18})\b/.exec(reply[0] ?? '')?.[1] ?? '' };
   };
 
-  t.same(await send('+10000000'), ['550 5.1.1 No such number'], 'a GatewayRefusal is the reply');
-  t.same(echoRecord().events, ['open sender@remote.example', 'addRecipient +10000000 +10000000@echo.example.test', 'abort No such number']);
+  const refused = await send('+10000000');
+  t.match(refused.reply, [/^250 /], 'accepted into the queue: the gateway is asked afterwards');
+  const failed = await queueEvent(server, queued, (event) => event.type === 'failed' && event.messageId === refused.id);
+  t.match(failed, { recipient: '+10000000@echo.example.test', reason: 'permanent', reply: { code: 550, enhanced: '5.1.1', text: 'No such number' } }, 'the GatewayRefusal is the recipient\'s final reply');
+  t.same(echoRecord().events, [`open ${USER}`, 'addRecipient +10000000 +10000000@echo.example.test', 'abort No such number']);
+  await queueEvent(server, queued, (event) => event.type === 'removed' && event.messageId === refused.id);
+  const notices = (await folderOf(server.app.store, USER)).filter((raw) => /Subject: Undelivered Mail Returned to Sender/.test(raw));
+  t.equal(notices.length, 1, 'the sender got a delivery status notification');
+  t.match(notices[0], /Final-Recipient: rfc822; \+10000000@echo\.example\.test\r\nAction: failed\r\nStatus: 5\.1\.1/);
+  t.equal((await folderOf(server.app.store, FRIEND)).length, 1, 'the mail recipient got the message');
 
-  t.same(await send('+19999999'), ['451 4.3.0 Temporary failure in message processing, please try again later'], 'a throwing gateway tempfails');
+  const failing = await send('+19999999');
+  t.match(failing.reply, [/^250 /]);
+  const deferred = await queueEvent(server, queued, (event) => event.type === 'deferred' && event.messageId === failing.id);
+  t.match(deferred, { recipient: '+19999999@echo.example.test', reply: { code: 451, enhanced: '4.3.0' } }, 'a throwing gateway defers: the queue tries again later');
   t.same(echoRecord().events.at(-1), 'abort Temporary failure in message processing, please try again later');
   t.notOk(echoRecord().events.includes('commit'));
-  t.same(await folderOf(server.app.store, FRIEND), [], 'the mail recipient got nothing either: the message was refused whole');
+  t.match(await server.app.store.queue.get(failing.id), { recipients: [{ address: '+19999999@echo.example.test', status: 'deferred' }] }, 'still queued, nothing lost');
+  t.equal((await folderOf(server.app.store, FRIEND)).length, 2);
 
-  t.match(await send('+4930123456'), [/^250 /], 'the next message goes through');
+  const fine = await send('+4930123456');
+  t.match(fine.reply, [/^250 /], 'the next message goes through');
+  await queueEvent(server, queued, (event) => event.type === 'delivered' && event.messageId === fine.id);
   t.same(echoRecord().events.at(-1), 'commit');
-  t.equal((await folderOf(server.app.store, FRIEND)).length, 1);
+  t.equal((await folderOf(server.app.store, FRIEND)).length, 3);
 });
 
 t.test('a gateway that reports itself unavailable is disabled; the server runs', async (t) => {

@@ -214,7 +214,7 @@ export const sampleRaw = (subject = 'Queued hello') =>
 
 export async function startQueue(
   t: Test,
-  options: { path?: string; routes?: Record<string, RouteConfig>; config?: Partial<QueueConfig>; resolver?: Resolver; clock?: ManualClock } & Partial<Pick<OutboundQueueOptions, 'mxPort' | 'signer' | 'hostDownMs'>> = {},
+  options: { path?: string; routes?: Record<string, RouteConfig>; config?: Partial<QueueConfig>; resolver?: Resolver; clock?: ManualClock } & Partial<Pick<OutboundQueueOptions, 'mxPort' | 'signer' | 'hostDownMs' | 'gateways'>> = {},
 ): Promise<QueueHarness> {
   const path = options.path ?? t.testdir();
   const store = await openStore({ path });
@@ -233,6 +233,7 @@ export async function startQueue(
     mxPort: options.mxPort,
     signer: options.signer,
     hostDownMs: options.hostDownMs,
+    gateways: options.gateways,
     submitDsn: async (envelope, raw) => {
       dsns.push({ to: envelope.to, raw });
       return newMessageId();

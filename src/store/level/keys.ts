@@ -89,6 +89,10 @@ export interface Sublevels {
   profiles: Sub<UserProfile>;
   /** numberKey(kind, E.164 number) → address of the account holding it. */
   numbers: Sub<string>;
+  /** gatewayStateKey(space, key) → { value, expiresAt } (gateway-state.ts). */
+  gatewayState: Sub<{ value: unknown; expiresAt: number }>;
+  /** gatewayStateExpiryKey(expiresAt, space, key) → 1: range-scanned to drop what expired. */
+  gatewayStateExpiry: Sub<number>;
 }
 
 export function openSublevels(db: RootDb): Sublevels {
@@ -119,7 +123,29 @@ export function openSublevels(db: RootDb): Sublevels {
     stats: db.sublevel<string, number>('stats', json),
     profiles: db.sublevel<string, UserProfile>('profiles', json),
     numbers: db.sublevel<string, string>('numbers', json),
+    gatewayState: db.sublevel<string, { value: unknown; expiresAt: number }>('gateway-state', json),
+    gatewayStateExpiry: db.sublevel<string, number>('gateway-state-expiry', json),
   };
+}
+
+/** A gateway state entry's key: space NUL key (neither may hold NUL), so a space is one range. */
+export function gatewayStateKey(space: string, key: string): string {
+  return `${space}\u0000${key}`;
+}
+
+/** Every entry of one space. */
+export function gatewayStateSpaceRange(space: string): { gt: string; lt: string } {
+  return { gt: `${space}\u0000`, lt: `${space}\u0001` };
+}
+
+/** Expiry index key: 12 hex digits of the expiry time (epoch ms), then the entry's key. */
+export function gatewayStateExpiryKey(expiresAt: number, space: string, key: string): string {
+  return `${hex(Math.max(0, Math.floor(expiresAt)), 12)}:${gatewayStateKey(space, key)}`;
+}
+
+/** The entry key inside an expiry index key. */
+export function entryOfGatewayStateExpiryKey(key: string): string {
+  return key.slice(13);
 }
 
 /**
