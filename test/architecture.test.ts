@@ -124,24 +124,6 @@ const EXCEPTIONS: readonly Exception[] = [
       'the control request type and the operation table the CLI runs in-process when no server holds the store ' +
       '(DESIGN.md: the command line opens the store itself only when no server runs). Never src/control/server.ts.',
   },
-  {
-    rule: 'store-contract',
-    from: [
-      'src/cli/queue.ts',
-      'src/queue/admin.ts',
-      'src/queue/dsn.ts',
-      'src/queue/queue.ts',
-      'src/queue/route.ts',
-      'src/queue/smtp-client.ts',
-      'src/queue/target.ts',
-      'src/smtp/server.ts',
-    ],
-    to: 'src/store/level/queue.ts',
-    typeOnly: true,
-    why:
-      'debt: the queue types moved to store/types.ts (commit e0d1009) and level/queue.ts re-exports them for these ' +
-      'importers. Import them from store/types.ts, drop the re-export, and delete this entry.',
-  },
 ];
 
 interface Edge {

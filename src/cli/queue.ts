@@ -4,7 +4,7 @@
  * (directly on the store; the server delivers at its next start).
  */
 import type { QueueListResult } from '../queue/admin.js';
-import type { QueueEntry } from '../store/level/queue.js';
+import type { QueueEntry } from '../store/types.js';
 import { runAdmin } from './control-client.js';
 import { configFrom, configOption, helpOption, parse, print, UsageError, type SubCommand } from './common.js';
 

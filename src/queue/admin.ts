@@ -6,7 +6,7 @@
  * Results are plain JSON values (they cross the control socket). Listing reads the due index a
  * page at a time, so it works on a queue of any size.
  */
-import type { QueueEntry, QueueStore } from '../store/level/queue.js';
+import type { QueueEntry, QueueStore } from '../store/types.js';
 import { forEachEntry, type OutboundQueue } from './queue.js';
 
 export interface QueueListItem {

@@ -16,7 +16,7 @@
  *   message/global-delivery-status of RFC 6533 would label properly; left for later).
  */
 import { randomBytes } from 'node:crypto';
-import type { QueueReply } from '../store/level/queue.js';
+import type { QueueReply } from '../store/types.js';
 import { decodeXtext } from './xtext.js';
 
 export type DsnKind = 'failure' | 'delay' | 'success';

@@ -31,7 +31,7 @@ import type { QueueConfig, RouteConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { GatewayRoute, MessageTarget, TargetMessage, TargetRecipient } from '../pipeline/target.js';
 import type { QueueGatewayTarget } from '../store/types.js';
-import type { DsnNotify, QueueEntry, QueueRecipient, QueueReply, QueueStore } from '../store/level/queue.js';
+import type { DsnNotify, QueueEntry, QueueRecipient, QueueReply, QueueStore } from '../store/types.js';
 import { expired, nextAttemptAt, type RetryPolicy } from './backoff.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { composeDsn, statusFor, type DsnKind, type DsnRecipient } from './dsn.js';

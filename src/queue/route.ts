@@ -16,7 +16,7 @@
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import type { RouteConfig, RouteTlsMode } from '../config/schema.js';
-import type { QueueReply } from '../store/level/queue.js';
+import type { QueueReply } from '../store/types.js';
 
 export interface Resolver {
   resolveMx(domain: string): Promise<Array<{ exchange: string; priority: number }>>;

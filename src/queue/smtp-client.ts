@@ -28,7 +28,7 @@
 import SMTPConnection, { type SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection';
 import type { Logger } from '../log.js';
 import type { TargetDelivery, TargetMessage, TargetRecipient } from '../pipeline/target.js';
-import type { QueueReply } from '../store/level/queue.js';
+import type { QueueReply } from '../store/types.js';
 import type { Clock } from './clock.js';
 import type { HopAddress, NextHop } from './route.js';
 import { Semaphore } from './semaphore.js';

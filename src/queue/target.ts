@@ -8,7 +8,7 @@
  * the scheduler; commit → released (`queued` event) and scheduled at once; abort → removed.
  */
 import type { MessageTarget, TargetDelivery, TargetMessage, TargetRecipient } from '../pipeline/target.js';
-import type { QueueEntry } from '../store/level/queue.js';
+import type { QueueEntry } from '../store/types.js';
 import type { OutboundQueue } from './queue.js';
 
 export class QueueTarget implements MessageTarget {

@@ -24,7 +24,7 @@ import type { Logger } from '../log.js';
 import type { Authenticator } from '../pipeline/auth.js';
 import { Smtp, SmtpError } from '../errors.js';
 import type { Envelope, Pipeline, SessionInfo } from '../pipeline/index.js';
-import type { DsnNotify } from '../store/level/queue.js';
+import type { DsnNotify } from '../store/types.js';
 import { refusalOf } from '../plugins/host.js';
 import { BridgeheadSmtpServer, replySummary, toReplyError } from './replies.js';
 

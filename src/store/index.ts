@@ -7,4 +7,3 @@ export * from './types.js';
 export { createStoreEvents } from './events.js';
 export { LevelStore, openStore, type Change, type ChangeRecord, type LevelStoreOptions } from './level/index.js';
 export type { CommitStats } from './level/committer.js';
-export type { QueueEntry, QueueRecipient, QueueRecipientStatus, QueueReply, QueueStore, DsnNotify } from './level/queue.js';

@@ -20,7 +20,7 @@ import type { Account, Alias, AuditEventRecord, AuditIndexKind, Mailbox, Message
 import type { ParsedMessage } from '../../mime/types.js';
 import type { MessageSummary } from '../../mime/summary.js';
 import type { SearchFields } from '../../mime/search-index.js';
-import type { QueueEntry } from './queue.js';
+import type { QueueEntry } from '../types.js';
 
 /** A change recorded for CONDSTORE/QRESYNC (RFC 7162): keyed by mailbox and modseq. */
 export type ChangeRecord =

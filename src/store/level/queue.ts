@@ -19,8 +19,6 @@ import { queueDueKey, timeFromQueueDueKey } from './keys.js';
 import type { BatchOp, GroupCommitter } from './committer.js';
 import type { QueueEntry, QueueStore } from '../types.js';
 
-export type { DsnNotify, QueueEntry, QueueRecipient, QueueRecipientStatus, QueueReply, QueueStore } from '../types.js';
-
 export class LevelQueueStore implements QueueStore {
   constructor(
     private readonly s: Pick<Sublevels, 'queueEntries' | 'queueDue' | 'queueBodies'>,
