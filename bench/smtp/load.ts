@@ -7,6 +7,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 
 export interface LoadOptions {
+  /** Address of the server; 127.0.0.1 unless given. Loopback only (bench/README.md). */
+  host?: string;
   port: number;
   sessions: number;
   /** Messages in all, spread over the sessions. */
@@ -26,6 +28,8 @@ export interface LoadResult {
   ids: string[];
   /** CPU time of this process (client and, in-process, the server) per message, ms. */
   cpuMsPerMessage: number;
+  /** `performance.now()` when the first message was written (sessions already open). */
+  startedAt: number;
 }
 
 /** A message of about `size` octets: headers plus 76-character lines of text. */
@@ -91,7 +95,7 @@ class Session {
 }
 
 async function open(options: LoadOptions): Promise<Session> {
-  const socket = net.connect({ host: '127.0.0.1', port: options.port });
+  const socket = net.connect({ host: options.host ?? '127.0.0.1', port: options.port });
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -145,5 +149,5 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMsPerMessage = (cpu.user + cpu.system) / 1000 / options.messages;
-  return { messages: options.messages, seconds, perSecond: options.messages / seconds, failures, ids, cpuMsPerMessage };
+  return { messages: options.messages, seconds, perSecond: options.messages / seconds, failures, ids, cpuMsPerMessage, startedAt: started };
 }
