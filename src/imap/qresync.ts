@@ -110,9 +110,9 @@ export function sendVanishedEarlier(session: Session, uids: number[]): void {
 }
 
 /** `UID u FLAGS (..) MODSEQ (m)`: a message's flag state as QRESYNC resynchronisation reports it. */
-export function flagState(message: ViewMessage): ImapValue[] {
+export function flagState(message: ViewMessage, options: { recent: boolean }): ImapValue[] {
   const { meta } = message;
-  return [atom('UID'), meta.uid, atom('FLAGS'), renderFlags(meta.flags), atom('MODSEQ'), [meta.modseq]];
+  return [atom('UID'), meta.uid, atom('FLAGS'), renderFlags(meta.flags, options.recent), atom('MODSEQ'), [meta.modseq]];
 }
 
 /**
@@ -126,7 +126,7 @@ export async function resynchronise(session: Session, view: SelectedMailbox, par
   sendVanishedEarlier(session, await vanishedSince(session, view, parameters.modseq, parameters.knownUids));
   for (const message of view.all()) {
     if (message.meta.modseq <= parameters.modseq) continue;
-    session.send(message.seq, atom('FETCH'), flagState(message));
+    session.send(message.seq, atom('FETCH'), flagState(message, { recent: view.isRecent(message.meta.uid) }));
     await session.waitForOutput();
   }
 }

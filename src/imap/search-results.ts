@@ -33,7 +33,7 @@ const BATCH = 64;
 export async function findMatches(session: Session, request: SearchRequest): Promise<ViewMessage[]> {
   const view = session.mailbox;
   const messages = view.all();
-  const context = { maxSeq: view.exists, maxUid: view.lastUid, savedUids: view.savedUids };
+  const context = { maxSeq: view.exists, maxUid: view.lastUid, savedUids: view.savedUids, isRecent: (uid: number) => view.isRecent(uid) };
   if (request.needs === 'meta') return messages.filter((message) => matchesSearch(request.key, message, context));
   const prepared = preparedSources(request.key);
   if (prepared) return findPrepared(session, request, messages, context, prepared);

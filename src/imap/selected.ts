@@ -21,6 +21,9 @@
  *   (RFC 7162 §3.2.10); flag changes carry MODSEQ once CONDSTORE is enabled (RFC 7162 §3.1.4).
  * - The saved search result (`$`, RFC 5182) is kept as UIDs, so expunged messages drop out of it
  *   by themselves; it starts empty at every SELECT/EXAMINE (RFC 5182 §2.1).
+ * - \Recent (RFC 3501 §2.3.2) is held as UID ranges, not per message: the ranges this session
+ *   claimed (Store.claimRecent), normally one contiguous range; a read-only view instead holds
+ *   one open-ended range from the mailbox's first unclaimed UID. It is rendered, never stored.
  */
 import type { FlagChange, Mailbox, MessageMeta, StoreEvent } from '../store/types.js';
 import { renderFlags } from './fetch/index.js';
@@ -48,6 +51,8 @@ export interface UpdateOptions {
   modseq?: boolean;
   /** QRESYNC is enabled: expunges are VANISHED responses (RFC 7162 §3.2.10). */
   vanished?: boolean;
+  /** New mail's \Recent claim is still running: the first append and all after it stay queued. */
+  holdAppends?: boolean;
 }
 
 export class SelectedMailbox {
@@ -64,6 +69,8 @@ export class SelectedMailbox {
   savedUids: ReadonlySet<number> = new Set();
   private messages: MessageMeta[] = [];
   private pending: StoreEvent[] = [];
+  /** \Recent UIDs as inclusive [from, to] ranges (see the module comment). */
+  private recentRanges: Array<[number, number]> = [];
 
   constructor(mailbox: Mailbox, options: { readOnly: boolean }) {
     this.mailboxId = mailbox.id;
@@ -89,6 +96,37 @@ export class SelectedMailbox {
     let known = this.highestModSeq;
     for (const event of this.pending) known = Math.min(known, eventModSeq(event) - 1);
     return known;
+  }
+
+  /** Adds claimed UIDs (inclusive) to the \Recent ones; an empty range (to < from) is ignored. */
+  addRecent(from: number, to: number): void {
+    if (to < from) return;
+    const last = this.recentRanges[this.recentRanges.length - 1];
+    if (last && last[1] + 1 >= from) last[1] = Math.max(last[1], to);
+    else this.recentRanges.push([from, to]);
+  }
+
+  isRecent(uid: number): boolean {
+    return this.recentRanges.some(([from, to]) => uid >= from && uid <= to);
+  }
+
+  /** The number of messages in the view with \Recent (`* n RECENT`). */
+  recentCount(): number {
+    let count = 0;
+    for (const [from, to] of this.recentRanges) count += this.countUidsBelow(to + 1) - this.countUidsBelow(from);
+    return count;
+  }
+
+  /** How many messages in the view have a UID below `uid` (binary search). */
+  private countUidsBelow(uid: number): number {
+    let low = 0;
+    let high = this.messages.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.messages[middle].uid < uid) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   get exists(): number {
@@ -228,7 +266,11 @@ export class SelectedMailbox {
       announcedExists = this.messages.length;
       existsDirty = false;
     };
-    for (const event of this.pending) {
+    for (const [index, event] of this.pending.entries()) {
+      if (event.kind === 'append' && options.holdAppends) {
+        for (const rest of this.pending.slice(index)) held.push(rest);
+        break;
+      }
       if (event.kind === 'expunge') {
         if (!options.allowExpunge) {
           held.push(event);
@@ -252,7 +294,7 @@ export class SelectedMailbox {
           if (change.modseq <= current.modseq) continue;
           this.messages[seq - 1] = { ...current, flags: change.flags, modseq: change.modseq };
           if (existsDirty && seq > announcedExists) announceExists();
-          const items: ImapValue[] = [atom('UID'), change.uid, atom('FLAGS'), renderFlags(change.flags)];
+          const items: ImapValue[] = [atom('UID'), change.uid, atom('FLAGS'), renderFlags(change.flags, this.isRecent(change.uid))];
           if (options.modseq) items.push(atom('MODSEQ'), [change.modseq]);
           out.push([seq, atom('FETCH'), items]);
         }

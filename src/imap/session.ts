@@ -11,6 +11,11 @@
  *   (RFC 2177). Events for other accounts and mailboxes are ignored.
  * - A mailbox being selected already receives events while its listing loads, so nothing that
  *   happens in between is lost (the view applies them idempotently).
+ * - \Recent (RFC 3501 §2.3.2), IMAP4rev1 only: a read-write SELECT claims the mailbox's unclaimed
+ *   UIDs (Store.claimRecent), and so does every new-mail event while selected read-write, so the
+ *   first session notified of a message is the one that sees it \Recent. New mail is announced
+ *   only once its claim is settled, so EXISTS and the FLAGS that follow agree. A read-only view
+ *   claims nothing: every UID from the first unclaimed one on is \Recent there.
  */
 import { imapNo } from '../errors.js';
 import type { TrafficCounter } from '../audit/events.js';
@@ -83,6 +88,8 @@ export class Session {
   /** The selected mailbox, or the one being selected while its listing loads. */
   private view: SelectedMailbox | null = null;
   private idling = false;
+  /** Claims of \Recent still running, in order (see the module comment); null when none. */
+  private claims: Promise<void> | null = null;
   log: Logger;
 
   constructor(
@@ -192,6 +199,14 @@ export class Session {
       // Read once the view receives events: a change after this read is queued (RFC 7162 §3.1.2.1).
       const current = await this.store.getMailboxById(mailbox.id);
       view.load(await this.store.listMessages(mailbox.id), current?.highestModSeq ?? mailbox.highestModSeq);
+      if (!this.rev2 && options.readOnly) {
+        const marker = current ?? mailbox;
+        view.addRecent(marker.firstRecentUid ?? marker.uidNext, Infinity);
+      } else if (!this.rev2) {
+        // After the listing: every message in it is either claimed here or already claimed elsewhere.
+        this.claimRecent(view);
+        await this.settleClaims();
+      }
     } catch (error) {
       this.view = null;
       throw error;
@@ -220,6 +235,9 @@ export class Session {
     if (!view || event.account !== this.user || event.mailboxId !== view.mailboxId) return;
     switch (event.kind) {
       case 'append':
+        if (!view.readOnly && !this.rev2) this.claimRecent(view);
+        view.queue(event);
+        break;
       case 'flags':
       case 'expunge':
         view.queue(event);
@@ -233,6 +251,31 @@ export class Session {
       case 'mailbox-created':
         return;
     }
+    if (this.idling) void this.announceWhileIdling();
+  }
+
+  /** Claims \Recent for the view's mailbox, after any claim already running. */
+  private claimRecent(view: SelectedMailbox): void {
+    const previous = this.claims ?? Promise.resolve();
+    const claim = previous
+      .then(() => this.store.claimRecent(view.mailboxId))
+      .then(
+        ({ from, to }) => view.addRecent(from, to),
+        (error: unknown) => this.log.warn({ evt: 'imap.recent-claim-failed', err: error }, 'could not claim \\Recent'),
+      )
+      .finally(() => {
+        if (this.claims === claim) this.claims = null;
+      });
+    this.claims = claim;
+  }
+
+  /** Resolves once no claim of \Recent is running. */
+  async settleClaims(): Promise<void> {
+    while (this.claims) await this.claims;
+  }
+
+  private async announceWhileIdling(): Promise<void> {
+    await this.settleClaims();
     if (this.idling) this.announceUpdates({ allowExpunge: true });
   }
 
@@ -249,13 +292,13 @@ export class Session {
       this.transport.close();
       return;
     }
-    const updates = view.takeUpdates({ ...options, modseq: this.condstore, vanished: this.qresync });
+    const updates = view.takeUpdates({ ...options, modseq: this.condstore, vanished: this.qresync, holdAppends: this.claims !== null });
     for (const response of updates) this.send(...response);
   }
 
   /** IDLE (RFC 2177): while on, changes are announced as they happen. */
   setIdling(on: boolean): void {
     this.idling = on;
-    if (on) this.announceUpdates({ allowExpunge: true });
+    if (on) void this.announceWhileIdling();
   }
 }

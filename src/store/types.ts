@@ -56,6 +56,12 @@ export interface Mailbox {
   uidValidity: number;
   uidNext: number;
   highestModSeq: number;
+  /**
+   * \Recent (RFC 3501 §2.3.2): messages with uid >= this were not yet claimed by a read-write
+   * IMAP4rev1 session (see Store.claimRecent). Absent on records stored before it existed: read
+   * it as uidNext (nothing recent); the store sets it before it next hands out a UID.
+   */
+  firstRecentUid?: number;
   specialUse: SpecialUse | null;
   /** Counters kept up to date by every operation (STATUS answers from them). */
   messages: number;
@@ -205,6 +211,12 @@ export interface Store {
   listMailboxes(account: string): Promise<Mailbox[]>;
   getMailbox(account: string, name: string): Promise<Mailbox | null>;
   getMailboxById(mailboxId: string): Promise<Mailbox | null>;
+  /**
+   * Atomically advances the mailbox's firstRecentUid to uidNext and returns the UIDs it passed
+   * over, `from` through `to` inclusive (empty when to < from): the messages for which the
+   * calling session is the first to be notified (\Recent, RFC 3501 §2.3.2).
+   */
+  claimRecent(mailboxId: string): Promise<{ from: number; to: number }>;
   createMailbox(account: string, name: string, options?: { specialUse?: SpecialUse | null }): Promise<Mailbox>;
   /** RFC 9051 §6.3.4: INBOX cannot be deleted ('protected'). */
   deleteMailbox(account: string, name: string): Promise<void>;

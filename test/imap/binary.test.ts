@@ -51,11 +51,11 @@ t.test('FETCH BINARY, BINARY.PEEK, BINARY.SIZE (RFC 3516 §4.2)', async (t) => {
     [`* 1 FETCH (BINARY[1] {${text.length}}\r\nGrüße, soft break)`, 'c OK FETCH completed'],
     'decoded quoted-printable',
   );
-  t.same(await c.command('d FETCH 1 (FLAGS)'), ['* 1 FETCH (FLAGS ())', 'd OK FETCH completed'], 'PEEK left \\Seen alone');
+  t.same(await c.command('d FETCH 1 (FLAGS)'), ['* 1 FETCH (FLAGS (\\Recent))', 'd OK FETCH completed'], 'PEEK left \\Seen alone');
 
   const png = await c.command('e FETCH 1 (BINARY[2])');
   // The harness reads responses as UTF-8, as it does the PNG octets here.
-  t.equal(png[0], `* 1 FETCH (BINARY[2] ~{${PNG.length}}\r\n${PNG.toString('utf8')} FLAGS (\\Seen))`, 'NUL: literal8; BINARY sets \\Seen');
+  t.equal(png[0], `* 1 FETCH (BINARY[2] ~{${PNG.length}}\r\n${PNG.toString('utf8')} FLAGS (\\Seen \\Recent))`, 'NUL: literal8; BINARY sets \\Seen');
   t.same(await c.command('f FETCH 1 (BINARY.PEEK[1]<4.5>)'), [
     `* 1 FETCH (BINARY[1]<4> {5}\r\n${text.subarray(4, 9).toString('utf8')})`,
     'f OK FETCH completed',

@@ -21,14 +21,14 @@ t.test('FETCH MODSEQ, CHANGEDSINCE, conditional STORE, SEARCH MODSEQ, EXPUNGE an
   const selected = await a.command('a1 SELECT INBOX');
   t.ok(selected.includes('* OK [HIGHESTMODSEQ 10] Highest'), 'messages 1-9 took modseqs 2-10');
   t.same(await a.command('a2 FETCH 1:2 (FLAGS MODSEQ)'), [
-    '* 1 FETCH (FLAGS () MODSEQ (2))',
-    '* 2 FETCH (FLAGS () MODSEQ (3))',
+    '* 1 FETCH (FLAGS (\\Recent) MODSEQ (2))',
+    '* 2 FETCH (FLAGS (\\Recent) MODSEQ (3))',
     'a2 OK FETCH completed',
   ]);
   // FETCH MODSEQ enabled CONDSTORE: STORE replies carry MODSEQ, in the RFC's order.
-  t.same(await a.command('a3 STORE 2 +FLAGS (\\Seen)'), ['* 2 FETCH (MODSEQ (11) FLAGS (\\Seen))', 'a3 OK STORE completed']);
+  t.same(await a.command('a3 STORE 2 +FLAGS (\\Seen)'), ['* 2 FETCH (MODSEQ (11) FLAGS (\\Seen \\Recent))', 'a3 OK STORE completed']);
   t.same(await a.command('a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 10)'), [
-    '* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (11))',
+    '* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (11))',
     'a4 OK UID FETCH completed',
   ]);
   t.same(await a.command('a5 FETCH 1:* (UID) (CHANGEDSINCE 9)'), [
@@ -52,14 +52,14 @@ t.test('FETCH MODSEQ, CHANGEDSINCE, conditional STORE, SEARCH MODSEQ, EXPUNGE an
   t.same(await b.command('b2 STORE 7,9 +FLAGS.SILENT (\\Flagged)'), ['b2 OK STORE completed'], 'B has not enabled CONDSTORE');
   t.same(await a.command('a8 STORE 7,5,9 (UNCHANGEDSINCE 14) +FLAGS.SILENT (\\Deleted)'), [
     '* 5 FETCH (MODSEQ (17))',
-    '* 7 FETCH (UID 7 FLAGS (\\Flagged) MODSEQ (15))',
-    '* 9 FETCH (UID 9 FLAGS (\\Flagged) MODSEQ (16))',
+    '* 7 FETCH (UID 7 FLAGS (\\Flagged \\Recent) MODSEQ (15))',
+    '* 9 FETCH (UID 9 FLAGS (\\Flagged \\Recent) MODSEQ (16))',
     'a8 OK [MODIFIED 7,9] Conditional STORE failed',
   ]);
   t.same(await a.command('a9 UID STORE 7 (UNCHANGEDSINCE 14) +FLAGS (\\Deleted)'), ['a9 OK [MODIFIED 7] Conditional STORE failed'], 'UIDs for UID STORE');
   t.same(await a.command('a10 STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)'), ['a10 OK [MODIFIED 1] Conditional STORE failed'], 'UNCHANGEDSINCE 0 always fails');
-  t.same(await a.command('a11 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (MODSEQ (18) FLAGS (\\Answered))', 'a11 OK STORE completed']);
-  t.same(await a.command('a12 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (MODSEQ (18) FLAGS (\\Answered))', 'a12 OK STORE completed'], 'no change: same modseq');
+  t.same(await a.command('a11 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (MODSEQ (18) FLAGS (\\Answered \\Recent))', 'a11 OK STORE completed']);
+  t.same(await a.command('a12 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (MODSEQ (18) FLAGS (\\Answered \\Recent))', 'a12 OK STORE completed'], 'no change: same modseq');
   t.same(await a.command('a13 STORE 1 (UNCHANGEDSINCE 100) +FLAGS.SILENT (\\Answered)'), ['a13 OK STORE completed'], 'no change, silent: nothing');
   t.same(await a.command('a14 STORE 1 (UNCHANGEDSINCE x) +FLAGS (\\Answered)'), ['a14 BAD Invalid mod-sequence value']);
   t.same(await a.command('a15 STORE 1 (CHANGEDSINCE 1) +FLAGS (\\Answered)'), ['a15 BAD Unknown STORE modifier']);
@@ -110,11 +110,11 @@ t.test('ENABLE CONDSTORE, SELECT (CONDSTORE) and STATUS HIGHESTMODSEQ turn MODSE
   await viaStatus.command('t2 SELECT INBOX');
   await writer.command('w1 SELECT INBOX');
   await writer.command('w2 STORE 3 +FLAGS.SILENT (\\Flagged)');
-  t.same(await plain.command('p2 NOOP'), ['* 3 FETCH (UID 3 FLAGS (\\Flagged))', 'p2 OK NOOP completed']);
+  t.same(await plain.command('p2 NOOP'), ['* 3 FETCH (UID 3 FLAGS (\\Flagged \\Recent))', 'p2 OK NOOP completed']);
   for (const [client, tag] of [[enabled, 'e4'], [viaSelect, 's2'], [viaStatus, 't3']] as const) {
     t.same(await client.command(`${tag} NOOP`), ['* 3 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (11))', `${tag} OK NOOP completed`]);
   }
-  t.same(await plain.command('p3 STORE 1 +FLAGS (\\Seen)'), ['* 1 FETCH (FLAGS (\\Seen))', 'p3 OK STORE completed'], 'no MODSEQ unless enabled');
+  t.same(await plain.command('p3 STORE 1 +FLAGS (\\Seen)'), ['* 1 FETCH (FLAGS (\\Seen \\Recent))', 'p3 OK STORE completed'], 'no MODSEQ unless enabled');
   t.same(await plain.command('p4 EXPUNGE'), ['p4 OK EXPUNGE completed'], 'no HIGHESTMODSEQ unless enabled');
 });
 
@@ -129,9 +129,9 @@ t.test('an expunge held back during FETCH comes later; the flag change after it 
   await b.command('b4 UID STORE 2 +FLAGS.SILENT (\\Seen)');
   // FETCH may not announce the expunge (modseq 12), but does announce the flag change (13).
   t.same(await a.command('a2 FETCH 2 (FLAGS)'), [
-    '* 2 FETCH (FLAGS ())',
-    '* 1 FETCH (UID 1 FLAGS (\\Deleted) MODSEQ (11))',
-    '* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (13))',
+    '* 2 FETCH (FLAGS (\\Recent))',
+    '* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent) MODSEQ (11))',
+    '* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (13))',
     'a2 OK FETCH completed',
   ]);
   t.same(await a.command('a3 EXPUNGE'), ['* 1 EXPUNGE', 'a3 OK [HIGHESTMODSEQ 13] EXPUNGE completed']);
@@ -142,7 +142,7 @@ t.test('a FETCH that sets \\Seen tells a CONDSTORE client the new MODSEQ', async
   const c = await h.loggedIn();
   await c.command('a1 ENABLE CONDSTORE');
   await c.command('a2 SELECT INBOX');
-  t.same(await c.command('a3 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen) MODSEQ (11))', 'a3 OK FETCH completed']);
+  t.same(await c.command('a3 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen \\Recent) MODSEQ (11))', 'a3 OK FETCH completed']);
   t.same(await c.command('a4 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n)', 'a4 OK FETCH completed'], 'already seen');
-  t.same(await c.command('a5 FETCH 2 (MODSEQ BODY[TEXT])'), ['* 2 FETCH (MODSEQ (12) BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen))', 'a5 OK FETCH completed']);
+  t.same(await c.command('a5 FETCH 2 (MODSEQ BODY[TEXT])'), ['* 2 FETCH (MODSEQ (12) BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen \\Recent))', 'a5 OK FETCH completed']);
 });

@@ -30,7 +30,7 @@ t.test('MOVE and UID MOVE', async (t) => {
     '* 1 EXPUNGE',
     'a OK MOVE completed',
   ]);
-  t.same(await c.command('b UID FETCH 1:* (FLAGS)'), ['* 1 FETCH (UID 3 FLAGS ())', 'b OK UID FETCH completed']);
+  t.same(await c.command('b UID FETCH 1:* (FLAGS)'), ['* 1 FETCH (UID 3 FLAGS (\\Recent))', 'b OK UID FETCH completed']);
   t.same(await c.command('c UID MOVE 3 Nowhere'), ['c NO [TRYCREATE] No such mailbox']);
   t.same(await c.command('d UID MOVE 1 Archive'), ['d OK UID MOVE completed, no messages']);
   t.same(await c.command('e UID MOVE 3 Trash'), [

@@ -47,15 +47,15 @@ t.test('SEARCHRES: RETURN (SAVE) and $ (RFC 5182 examples)', async (t) => {
   t.same(await c.command('A281 FETCH $ (UID)'), ['A281 OK FETCH completed'], '$ starts empty');
   t.same(await c.command(`A282 SEARCH RETURN (SAVE) ${PROGRAM}`), ['A282 OK SEARCH completed'], 'SAVE alone: no ESEARCH');
   t.same(await c.command('A283 FETCH $ (UID FLAGS)'), [
-    '* 2 FETCH (UID 2 FLAGS (\\Flagged))',
-    '* 10 FETCH (UID 10 FLAGS (\\Flagged))',
-    '* 11 FETCH (UID 11 FLAGS (\\Flagged))',
+    '* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent))',
+    '* 10 FETCH (UID 10 FLAGS (\\Flagged \\Recent))',
+    '* 11 FETCH (UID 11 FLAGS (\\Flagged \\Recent))',
     'A283 OK FETCH completed',
   ]);
   t.same(await c.command('A284 STORE $ +FLAGS (\\Answered)'), [
-    '* 2 FETCH (FLAGS (\\Flagged \\Answered))',
-    '* 10 FETCH (FLAGS (\\Flagged \\Answered))',
-    '* 11 FETCH (FLAGS (\\Flagged \\Answered))',
+    '* 2 FETCH (FLAGS (\\Flagged \\Answered \\Recent))',
+    '* 10 FETCH (FLAGS (\\Flagged \\Answered \\Recent))',
+    '* 11 FETCH (FLAGS (\\Flagged \\Answered \\Recent))',
     'A284 OK STORE completed',
   ]);
   t.same(await c.command('A285 SEARCH $ SMALLER 4096'), ['* SEARCH 2 10 11', 'A285 OK SEARCH completed']);

@@ -18,29 +18,29 @@ async function mailbox(t: Parameters<typeof startServer>[0]) {
 t.test('Thunderbird fetches', async (t) => {
   const { c } = await mailbox(t);
   t.same(await c.command('a UID fetch 1:* (FLAGS)'), [
-    '* 1 FETCH (UID 1 FLAGS (\\Seen))',
-    '* 2 FETCH (UID 2 FLAGS ())',
+    '* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))',
+    '* 2 FETCH (UID 2 FLAGS (\\Recent))',
     'a OK UID FETCH completed',
   ]);
   const fields = (subject: string) => `From: Bob <bob@example.org>\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@example.org>\r\n\r\n`;
   const label = 'BODY[HEADER.FIELDS (From Subject Message-ID)]';
   t.same(await c.command('b UID fetch 1:2 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From Subject Message-ID)])'), [
-    `* 1 FETCH (UID 1 RFC822.SIZE ${SIZE_ONE} FLAGS (\\Seen) ${label} {${fields('One').length}}\r\n${fields('One')})`,
-    `* 2 FETCH (UID 2 RFC822.SIZE ${SIZE_TWO} FLAGS () ${label} {${fields('Two').length}}\r\n${fields('Two')})`,
+    `* 1 FETCH (UID 1 RFC822.SIZE ${SIZE_ONE} FLAGS (\\Seen \\Recent) ${label} {${fields('One').length}}\r\n${fields('One')})`,
+    `* 2 FETCH (UID 2 RFC822.SIZE ${SIZE_TWO} FLAGS (\\Recent) ${label} {${fields('Two').length}}\r\n${fields('Two')})`,
     'b OK UID FETCH completed',
   ]);
   t.same(await c.command('c UID fetch 2 (UID RFC822.SIZE BODY.PEEK[]<0.65536>)'), [
     `* 2 FETCH (UID 2 RFC822.SIZE ${SIZE_TWO} BODY[]<0> {${SIZE_TWO}}\r\n${TWO})`,
     'c OK UID FETCH completed',
   ]);
-  t.same(await c.command('d UID fetch 3:* (FLAGS)'), ['* 2 FETCH (UID 2 FLAGS ())', 'd OK UID FETCH completed'], '3:* includes the last UID');
+  t.same(await c.command('d UID fetch 3:* (FLAGS)'), ['* 2 FETCH (UID 2 FLAGS (\\Recent))', 'd OK UID FETCH completed'], '3:* includes the last UID');
   t.same(await c.command('e UID FETCH 7,9 (FLAGS)'), ['e OK UID FETCH completed'], 'missing UIDs are ignored');
-  t.same(await c.command('f FETCH 2 FLAGS'), ['* 2 FETCH (FLAGS ())', 'f OK FETCH completed'], 'PEEK left \\Seen alone');
+  t.same(await c.command('f FETCH 2 FLAGS'), ['* 2 FETCH (FLAGS (\\Recent))', 'f OK FETCH completed'], 'PEEK left \\Seen alone');
 });
 
 t.test('FETCH BODY[] sets \\Seen and reports FLAGS', async (t) => {
   const { c, h } = await mailbox(t);
-  t.same(await c.command('a FETCH 2 BODY[TEXT]'), ['* 2 FETCH (BODY[TEXT] {14}\r\nSecond body.\r\n FLAGS (\\Seen))', 'a OK FETCH completed']);
+  t.same(await c.command('a FETCH 2 BODY[TEXT]'), ['* 2 FETCH (BODY[TEXT] {14}\r\nSecond body.\r\n FLAGS (\\Seen \\Recent))', 'a OK FETCH completed']);
   t.same(await c.command('b FETCH 2 BODY[TEXT]'), ['* 2 FETCH (BODY[TEXT] {14}\r\nSecond body.\r\n)', 'b OK FETCH completed'], 'already seen');
   const inbox = (await h.store.getMailbox(USER, 'INBOX'))!;
   t.same((await h.store.listMessages(inbox.id)).map((m) => m.flags), [['\\Seen'], ['\\Seen']]);

@@ -70,7 +70,7 @@ t.test('STATUS', async (t) => {
   await appendMessage(c, 'b', 'INBOX', sampleMessage('Two'));
   // Thunderbird's STATUS for folders it does not have open.
   t.same(await c.command('c STATUS "INBOX" (UIDNEXT MESSAGES UNSEEN RECENT)'), [
-    '* STATUS "INBOX" (UIDNEXT 3 MESSAGES 2 UNSEEN 1 RECENT 0)',
+    '* STATUS "INBOX" (UIDNEXT 3 MESSAGES 2 UNSEEN 1 RECENT 2)',
     'c OK STATUS completed',
   ]);
   t.same(await c.command('d STATUS inbox (UIDVALIDITY SIZE)'), [

@@ -43,7 +43,8 @@ function apply(view: ClientView, lines: string[]): number | null {
         throw new Error(`${view.name}: message ${seq} is UID ${uid}, the server says ${uidMatch[1]}`);
       }
       const flags = /FLAGS \(([^)]*)\)/.exec(items);
-      if (flags) view.flags.set(uid, flags[1] === '' ? [] : flags[1].split(' '));
+      // \Recent is session state (RFC 3501 §2.3.2), not part of the store's flags compared here.
+      if (flags) view.flags.set(uid, flags[1] === '' ? [] : flags[1].split(' ').filter((flag) => flag !== '\\Recent'));
       const modseq = /MODSEQ \((\d+)\)/.exec(items);
       if (modseq) view.modseq.set(uid, Number(modseq[1]));
     }

@@ -14,8 +14,8 @@ t.test('another session\'s changes are announced at NOOP, in order', async (t) =
   await b.command('b6 EXPUNGE');
   t.same(await a.command('a2 NOOP'), [
     '* 2 EXISTS',
-    '* 1 FETCH (UID 1 FLAGS (\\Seen))',
-    '* 2 FETCH (UID 2 FLAGS (\\Deleted))',
+    '* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))',
+    '* 2 FETCH (UID 2 FLAGS (\\Deleted \\Recent))',
     '* 2 EXPUNGE',
     'a2 OK NOOP completed',
   ]);
@@ -38,14 +38,14 @@ t.test('EXPUNGE is held back during FETCH, STORE and SEARCH, not during UID comm
     '* 1 FETCH (UID 1)',
     '* 2 FETCH (UID 2)',
     '* 3 FETCH (UID 3)',
-    '* 1 FETCH (UID 1 FLAGS (\\Deleted))',
-    '* 3 FETCH (UID 3 FLAGS (\\Flagged))',
+    '* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))',
+    '* 3 FETCH (UID 3 FLAGS (\\Flagged \\Recent))',
     'a2 OK FETCH completed',
   ]);
   t.same(await a.command('a3 SEARCH ALL'), ['* SEARCH 1 2 3', 'a3 OK SEARCH completed']);
-  t.same(await a.command('a4 STORE 3 +FLAGS (\\Seen)'), ['* 3 FETCH (FLAGS (\\Flagged \\Seen))', 'a4 OK STORE completed']);
+  t.same(await a.command('a4 STORE 3 +FLAGS (\\Seen)'), ['* 3 FETCH (FLAGS (\\Flagged \\Seen \\Recent))', 'a4 OK STORE completed']);
   t.same(await a.command('a5 FETCH 1 BODY.PEEK[]'), ['a5 NO [EXPUNGEISSUED] Some of the requested messages no longer exist']);
-  t.same(await a.command('a6 UID FETCH 2 (FLAGS)'), ['* 1 EXPUNGE', '* 1 FETCH (UID 2 FLAGS ())', 'a6 OK UID FETCH completed']);
+  t.same(await a.command('a6 UID FETCH 2 (FLAGS)'), ['* 1 EXPUNGE', '* 1 FETCH (UID 2 FLAGS (\\Recent))', 'a6 OK UID FETCH completed']);
   t.same(await a.command('a7 NOOP'), ['a7 OK NOOP completed']);
 });
 
@@ -61,14 +61,14 @@ t.test('IDLE pushes changes at once', async (t) => {
   t.equal(await a.readLine(), '* 2 EXISTS');
   await b.command('b2 SELECT INBOX');
   await b.command('b3 STORE 2 +FLAGS.SILENT (\\Seen)');
-  t.equal(await a.readLine(), '* 2 FETCH (UID 2 FLAGS (\\Seen))');
+  t.equal(await a.readLine(), '* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent))');
   await b.command('b4 STORE 1 +FLAGS.SILENT (\\Deleted)');
-  t.equal(await a.readLine(), '* 1 FETCH (UID 1 FLAGS (\\Deleted))');
+  t.equal(await a.readLine(), '* 1 FETCH (UID 1 FLAGS (\\Deleted \\Recent))');
   await b.command('b5 EXPUNGE');
   t.equal(await a.readLine(), '* 1 EXPUNGE');
   a.sendLine('DONE');
   t.same(await a.until('a2'), ['a2 OK IDLE terminated']);
-  t.same(await a.command('a3 UID FETCH 1:* (FLAGS)'), ['* 1 FETCH (UID 2 FLAGS (\\Seen))', 'a3 OK UID FETCH completed']);
+  t.same(await a.command('a3 UID FETCH 1:* (FLAGS)'), ['* 1 FETCH (UID 2 FLAGS (\\Seen \\Recent))', 'a3 OK UID FETCH completed']);
 });
 
 t.test('changes queued before IDLE are sent when it starts', async (t) => {

@@ -85,8 +85,9 @@ function multipartMessage(): TestMessage {
 const octets = (text: string) => Buffer.byteLength(text);
 
 /**
- * Replies with the RECENT counts masked: this server never sets \Recent (status.ts), which the
- * transcript should not pin down; mutt reads RECENT only for $mail_check_recent's first check.
+ * Replies with the RECENT counts masked: which session first sees a message \Recent is not what
+ * this transcript pins down; mutt reads RECENT only for $mail_check_recent's first check.
+ * Messages mutt is the first to see do show \Recent in FLAGS (RFC 3501 §2.3.2).
  */
 const maskRecent = (lines: string[]) => lines.map((line) => line.replace(/^\* \d+ RECENT$/, '* n RECENT').replace(/ RECENT \d+\)$/, ' RECENT n)'));
 
@@ -138,7 +139,7 @@ t.test('mutt with the default muttrc: read, flag, save, delete and sync, Fcc, fo
     'a0005 OK [READ-WRITE] SELECT completed',
   ]);
   t.same(await c.command(`a0006 FETCH 1:4 ${HEADER_FETCH}`), [
-    ...messages.map((message, index) => headerFetchReply(index + 1, index + 1, message)),
+    ...messages.map((message, index) => headerFetchReply(index + 1, index + 1, message, '\\Recent')),
     'a0006 OK FETCH completed',
   ]);
   t.same(await c.command('a0007 NOOP'), ['a0007 OK NOOP completed'], 'the $timeout check while the index is shown');
@@ -162,8 +163,8 @@ t.test('mutt with the default muttrc: read, flag, save, delete and sync, Fcc, fo
   t.same(await c.until('a0014'), ['a0012 OK UID STORE completed', 'a0013 OK UID STORE completed', 'a0014 OK UID STORE completed']);
   t.same(await c.command('a0015 EXPUNGE'), ['* 4 EXPUNGE', '* 3 EXPUNGE', 'a0015 OK EXPUNGE completed']);
   t.same(await c.command('a0016 FETCH 1:2 (UID FLAGS)'), [
-    '* 1 FETCH (UID 1 FLAGS (\\Seen))',
-    '* 2 FETCH (UID 2 FLAGS (\\Flagged \\Seen))',
+    '* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))',
+    '* 2 FETCH (UID 2 FLAGS (\\Flagged \\Seen \\Recent))',
     'a0016 OK FETCH completed',
   ], 'the synced flags (a check, not a mutt command)');
 
@@ -217,7 +218,7 @@ t.test('mutt with the default muttrc: read, flag, save, delete and sync, Fcc, fo
   const late = plainMessage(4);
   await deliver(h, 'INBOX', late);
   t.same(await c.command('a0031 NOOP'), ['* 3 EXISTS', 'a0031 OK NOOP completed']);
-  t.same(await c.command(`a0032 FETCH 3:3 ${HEADER_FETCH}`), [headerFetchReply(3, 5, late), 'a0032 OK FETCH completed']);
+  t.same(await c.command(`a0032 FETCH 3:3 ${HEADER_FETCH}`), [headerFetchReply(3, 5, late, '\\Recent'), 'a0032 OK FETCH completed']);
 
   // Server-side search (`l =b Grüße | =h "From: Müller"`): UTF-8 without CHARSET after ENABLE UTF8=ACCEPT.
   t.same(await c.command('a0033 UID SEARCH (OR BODY "Grüße" HEADER "From" "Müller")'), ['* SEARCH 2', 'a0033 OK UID SEARCH completed']);
@@ -263,8 +264,8 @@ t.test('mutt with imap_idle, header_cache, imap_condstore, imap_qresync and imap
     'a0007 OK [READ-WRITE] SELECT completed',
   ]);
   t.same(await c.command(`a0008 FETCH 1:2 ${HEADER_FETCH}`), [
-    headerFetchReply(1, 1, first[0]),
-    headerFetchReply(2, 2, first[1]),
+    headerFetchReply(1, 1, first[0], '\\Recent'),
+    headerFetchReply(2, 2, first[1], '\\Recent'),
     'a0008 OK FETCH completed',
   ]);
   // The $mailboxes poll, pipelined, before going idle.
@@ -283,7 +284,7 @@ t.test('mutt with imap_idle, header_cache, imap_condstore, imap_qresync and imap
   await deliver(h, 'INBOX', late);
   t.equal(await c.readLine(), '* 3 EXISTS');
   c.write(`DONE\r\na0012 FETCH 3:3 ${HEADER_FETCH}\r\n`);
-  t.same(await c.until('a0012'), ['a0011 OK IDLE terminated', headerFetchReply(3, 3, late), 'a0012 OK FETCH completed']);
+  t.same(await c.until('a0012'), ['a0011 OK IDLE terminated', headerFetchReply(3, 3, late, '\\Recent'), 'a0012 OK FETCH completed']);
 
   // `$` after `d` and `F`, leaving IDLE: with CONDSTORE on, .SILENT still reports MODSEQ (RFC 7162 §3.1.3);
   // with QRESYNC on, EXPUNGE is reported as VANISHED (RFC 7162 §3.2.10).

@@ -25,12 +25,12 @@ async function changedMailbox(t: TestContext) {
   return { h, client, uidValidity: inbox.uidValidity };
 }
 
-function selectPreamble(uidValidity: number, options: { exists: number; uidNext: number; highest: number }): string[] {
+function selectPreamble(uidValidity: number, options: { exists: number; uidNext: number; highest: number; recent?: number }): string[] {
   return [
     '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)',
     '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted',
     `* ${options.exists} EXISTS`,
-    '* 0 RECENT',
+    `* ${options.recent ?? 0} RECENT`,
     '* OK [UNSEEN 1] First unseen',
     `* OK [UIDVALIDITY ${uidValidity}] UIDs valid`,
     `* OK [UIDNEXT ${options.uidNext}] Predicted next UID`,
@@ -47,10 +47,10 @@ t.test('SELECT (QRESYNC ...) resynchronises in one round trip', async (t) => {
   t.same(await c.command(`a SELECT INBOX (QRESYNC (${uidValidity} 11 1:10))`), ['a BAD QRESYNC needs ENABLE QRESYNC first']);
   await enableQresync(c, t);
   t.same(await c.command(`b SELECT INBOX (QRESYNC (${uidValidity} 11 1:10))`), [
-    ...selectPreamble(uidValidity, { exists: 9, uidNext: 12, highest: 16 }),
+    ...selectPreamble(uidValidity, { exists: 9, uidNext: 12, highest: 16, recent: 9 }),
     '* VANISHED (EARLIER) 4:5',
-    '* 3 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (12))',
-    '* 9 FETCH (UID 11 FLAGS () MODSEQ (16))',
+    '* 3 FETCH (UID 3 FLAGS (\\Seen \\Recent) MODSEQ (12))',
+    '* 9 FETCH (UID 11 FLAGS (\\Recent) MODSEQ (16))',
     'b OK [READ-WRITE] SELECT completed',
   ]);
   // The RFC's known-uids: VANISHED names only UIDs the client says it knows.
@@ -135,8 +135,8 @@ t.test('once QRESYNC is enabled, expunges are VANISHED responses', async (t) => 
   await b.command('b4 UID EXPUNGE 3,6');
   t.same(await a.command('a4 FETCH 1 (UID)'), [
     '* 1 FETCH (UID 3)',
-    '* 1 FETCH (UID 3 FLAGS (\\Seen \\Deleted) MODSEQ (20))',
-    '* 2 FETCH (UID 6 FLAGS (\\Deleted) MODSEQ (21))',
+    '* 1 FETCH (UID 3 FLAGS (\\Seen \\Deleted \\Recent) MODSEQ (20))',
+    '* 2 FETCH (UID 6 FLAGS (\\Deleted \\Recent) MODSEQ (21))',
     'a4 OK FETCH completed',
   ], 'not during FETCH');
   t.same(await a.command('a5 NOOP'), ['* VANISHED 3,6', 'a5 OK NOOP completed']);

@@ -16,17 +16,17 @@ async function mailbox(t: Parameters<typeof startServer>[0]) {
 t.test('STORE and UID STORE', async (t) => {
   const { c } = await mailbox(t);
   t.same(await c.command('a STORE 1:2 +FLAGS (\\Flagged)'), [
-    '* 1 FETCH (FLAGS (\\Seen \\Flagged))',
-    '* 2 FETCH (FLAGS (\\Flagged))',
+    '* 1 FETCH (FLAGS (\\Seen \\Flagged \\Recent))',
+    '* 2 FETCH (FLAGS (\\Flagged \\Recent))',
     'a OK STORE completed',
   ]);
-  t.same(await c.command('b uid store 2 +Flags (\\Seen)'), ['* 2 FETCH (UID 2 FLAGS (\\Flagged \\Seen))', 'b OK UID STORE completed']);
-  t.same(await c.command('c STORE 1 -FLAGS \\Flagged'), ['* 1 FETCH (FLAGS (\\Seen))', 'c OK STORE completed'], 'bare flag');
-  t.same(await c.command('d STORE 1 FLAGS ($Label1 \\answered)'), ['* 1 FETCH (FLAGS ($Label1 \\Answered))', 'd OK STORE completed']);
+  t.same(await c.command('b uid store 2 +Flags (\\Seen)'), ['* 2 FETCH (UID 2 FLAGS (\\Flagged \\Seen \\Recent))', 'b OK UID STORE completed']);
+  t.same(await c.command('c STORE 1 -FLAGS \\Flagged'), ['* 1 FETCH (FLAGS (\\Seen \\Recent))', 'c OK STORE completed'], 'bare flag');
+  t.same(await c.command('d STORE 1 FLAGS ($Label1 \\answered)'), ['* 1 FETCH (FLAGS ($Label1 \\Answered \\Recent))', 'd OK STORE completed']);
   t.same(await c.command('e UID STORE 1:* +FLAGS.SILENT (\\Deleted)'), ['e OK UID STORE completed']);
   t.same(await c.command('f FETCH 1:2 FLAGS'), [
-    '* 1 FETCH (FLAGS ($Label1 \\Answered \\Deleted))',
-    '* 2 FETCH (FLAGS (\\Flagged \\Seen \\Deleted))',
+    '* 1 FETCH (FLAGS ($Label1 \\Answered \\Deleted \\Recent))',
+    '* 2 FETCH (FLAGS (\\Flagged \\Seen \\Deleted \\Recent))',
     'f OK FETCH completed',
   ]);
   t.same(await c.command('g UID STORE 5 +FLAGS (\\Seen)'), ['g OK UID STORE completed'], 'missing UID ignored');

@@ -50,7 +50,7 @@ t.test('Thunderbird 153 first login, discovery, Fcc, and folder sync', async (t)
   const sentValidity = (await h.store.getMailbox(USER, 'Sent'))!.uidValidity;
   t.same(await c1.command(`109 append "Sent" (\\Seen) {${copy.length}+}\r\n${copy}`), [`109 OK [APPENDUID ${sentValidity} 1] APPEND completed`]);
   t.same(await c1.command('110 STATUS "Sent" (UIDNEXT MESSAGES UNSEEN RECENT)'), [
-    '* STATUS "Sent" (UIDNEXT 2 MESSAGES 1 UNSEEN 0 RECENT 0)',
+    '* STATUS "Sent" (UIDNEXT 2 MESSAGES 1 UNSEEN 0 RECENT 1)',
     '110 OK STATUS completed',
   ]);
 
@@ -60,22 +60,22 @@ t.test('Thunderbird 153 first login, discovery, Fcc, and folder sync', async (t)
   t.equal(await c2.readLine(), '* 1 EXISTS');
   c2.sendLine('DONE');
   t.same(await c2.until('83'), ['83 OK IDLE terminated']);
-  t.same(await c2.command('84 UID fetch 1:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS ())', '84 OK UID FETCH completed']);
+  t.same(await c2.command('84 UID fetch 1:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS (\\Recent))', '84 OK UID FETCH completed']);
   const header = await c2.command(
     '85 UID fetch 1 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To Received)])',
   );
-  t.match(header[0], new RegExp(String.raw`^\* 1 FETCH \(UID 1 RFC822\.SIZE ${incoming.length} FLAGS \(\) BODY\[HEADER\.FIELDS \(From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To Received\)\] \{\d+\}\r\n`));
+  t.match(header[0], new RegExp(String.raw`^\* 1 FETCH \(UID 1 RFC822\.SIZE ${incoming.length} FLAGS \(\\Recent\) BODY\[HEADER\.FIELDS \(From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To Received\)\] \{\d+\}\r\n`));
   t.same(await c2.command('86 UID fetch 1 (UID RFC822.SIZE BODY.PEEK[]<0.65536>)'), [
     `* 1 FETCH (UID 1 RFC822.SIZE ${incoming.length} BODY[]<0> {${incoming.length}}\r\n${incoming})`,
     '86 OK UID FETCH completed',
   ]);
   t.same(await c2.command('87 noop'), ['87 OK NOOP completed']);
-  t.same(await c2.command('88 UID fetch 2:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS ())', '88 OK UID FETCH completed'], 'UIDNEXT check');
+  t.same(await c2.command('88 UID fetch 2:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS (\\Recent))', '88 OK UID FETCH completed'], 'UIDNEXT check');
   c2.sendLine('89 IDLE');
   t.equal(await c2.readLine(), '+ idling');
   c2.sendLine('DONE');
   t.same(await c2.until('89'), ['89 OK IDLE terminated']);
-  t.same(await c2.command('90 uid store 1 +Flags (\\Seen)'), ['* 1 FETCH (UID 1 FLAGS (\\Seen))', '90 OK UID STORE completed']);
+  t.same(await c2.command('90 uid store 1 +Flags (\\Seen)'), ['* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))', '90 OK UID STORE completed']);
   c2.sendLine('91 IDLE');
   t.equal(await c2.readLine(), '+ idling');
   t.ok(inboxValidity > 0);

@@ -117,7 +117,7 @@ async function runFetch(session: Session, { set, request }: FetchArgs, options: 
       const items = renderFetch(
         request,
         { seq, meta, parsed, raw },
-        { uid: options.uid, utf8: session.utf8, seenChanged: seenChanged.has(meta.uid) },
+        { uid: options.uid, utf8: session.utf8, seenChanged: seenChanged.has(meta.uid), recent: view.isRecent(meta.uid) },
       );
       // The \Seen this FETCH set gave the message a new modseq: a CONDSTORE client must learn it.
       if (session.condstore && seenChanged.has(meta.uid) && !request.items.some((item) => item.name === 'MODSEQ')) {

@@ -78,6 +78,8 @@ export async function executeCommand(session: Session, command: ParsedCommand): 
   } catch (error) {
     return failure(session, error);
   } finally {
+    // New mail is announced once its \Recent claim is settled (session.ts).
+    await session.settleClaims();
     session.announceUpdates({ allowExpunge: !spec.holdsExpunges });
   }
 }

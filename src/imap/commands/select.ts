@@ -4,7 +4,8 @@
  *
  * Reply order follows what Thunderbird needs (CLIENTS.md §2): FLAGS first (it ignores FLAGS
  * after PERMANENTFLAGS), PERMANENTFLAGS only as a response code and with \* (keywords allowed),
- * EXISTS, RECENT 0, [UNSEEN n] when some message is unseen, [UIDVALIDITY], [UIDNEXT],
+ * EXISTS, RECENT (the messages \Recent in this session: a read-write SELECT claims them, an
+ * EXAMINE counts the unclaimed ones, see session.ts), [UNSEEN n] when some message is unseen, [UIDVALIDITY], [UIDNEXT],
  * [HIGHESTMODSEQ] (always: every mailbox keeps modseqs, RFC 7162 §3.1.2.1), then for QRESYNC
  * the VANISHED (EARLIER) and FETCH of the resynchronisation, and the tagged OK [READ-WRITE] or
  * [READ-ONLY]. Mailbox names may arrive as atoms (imapflow, CLIENTS.md §1).
@@ -53,7 +54,7 @@ export async function openMailbox(session: Session, args: SelectArgs, options: {
   else session.sendStatus('OK', 'Flags permitted', `PERMANENTFLAGS (${[...MAILBOX_FLAGS, ...view.keywords(), '\\*'].join(' ')})`);
   session.send(view.exists, atom('EXISTS'));
   if (!session.rev2) {
-    session.send(0, atom('RECENT'));
+    session.send(view.recentCount(), atom('RECENT'));
     const unseen = view.firstUnseenSeq();
     if (unseen > 0) session.sendStatus('OK', 'First unseen', `UNSEEN ${unseen}`);
   }

@@ -1,7 +1,8 @@
 /**
  * STATUS (RFC 3501 §6.3.10, RFC 9051 §6.3.11; SIZE from RFC 8438): counters of a mailbox, from
- * the store's mailbox record, answered in the order the client asked. RECENT is always 0: this
- * server never sets \Recent.
+ * the store's mailbox record, answered in the order the client asked. RECENT counts the messages
+ * no read-write session has claimed yet (uid >= firstRecentUid, RFC 3501 §2.3.2, session.ts): no
+ * scan when there are none, else a count over the (cached) listing.
  *
  * Also: APPENDLIMIT (RFC 7889 §3, the session's limit, the same for every mailbox), DELETED
  * (RFC 9051 §6.3.11, RFC 9208 §4.3.1) and DELETED-STORAGE (RFC 9208 §4.3.2: octets an EXPUNGE
@@ -23,7 +24,6 @@ const ITEMS: Record<string, (mailbox: Mailbox) => number> = {
   UIDNEXT: (mailbox) => mailbox.uidNext,
   UIDVALIDITY: (mailbox) => mailbox.uidValidity,
   UNSEEN: (mailbox) => mailbox.unseen,
-  RECENT: () => 0,
   SIZE: (mailbox) => mailbox.size,
   // RFC 7162 §3.1.9; asking for it is a CONDSTORE enabling command (§3.1).
   HIGHESTMODSEQ: (mailbox) => mailbox.highestModSeq,
@@ -32,11 +32,14 @@ const ITEMS: Record<string, (mailbox: Mailbox) => number> = {
 /** Items answered from the mailbox's messages (a scan) rather than its record. */
 const SCANNED_ITEMS = new Set(['DELETED', 'DELETED-STORAGE']);
 
+/** Items computed here rather than read from the record (APPENDLIMIT, RECENT). */
+const COMPUTED_ITEMS = new Set(['APPENDLIMIT', 'RECENT']);
+
 /** The status-att list `(MESSAGES UNSEEN ...)`: known items, upper-cased, duplicates dropped. */
 export function parseStatusItems(token: Token | undefined): string[] {
   const items = listArgument(token, 'status items').map((item) => {
     const name = atomArgument(item, 'a status item').toUpperCase();
-    if (!(name in ITEMS) && !SCANNED_ITEMS.has(name) && name !== 'APPENDLIMIT') throw imapBad(`Unknown status item ${name}`);
+    if (!(name in ITEMS) && !SCANNED_ITEMS.has(name) && !COMPUTED_ITEMS.has(name)) throw imapBad(`Unknown status item ${name}`);
     return name;
   });
   if (items.length === 0) throw imapBad('STATUS needs at least one item');
@@ -60,10 +63,20 @@ export async function statusValues(session: Session, mailbox: Mailbox, items: st
     if (item === 'DELETED') value = deleted!.count;
     else if (item === 'DELETED-STORAGE') value = deleted!.octets;
     else if (item === 'APPENDLIMIT') value = session.context.limits.maxMessageSize;
+    else if (item === 'RECENT') value = session.rev2 ? 0 : await unclaimedRecent(session, mailbox);
     else value = ITEMS[item](mailbox);
     values.push(atom(item), value);
   }
   return values;
+}
+
+/** Messages with uid >= firstRecentUid: \Recent for the next read-write SELECT. */
+async function unclaimedRecent(session: Session, mailbox: Mailbox): Promise<number> {
+  const firstRecentUid = mailbox.firstRecentUid ?? mailbox.uidNext;
+  if (firstRecentUid >= mailbox.uidNext) return 0;
+  let count = 0;
+  for (const message of await session.store.listMessages(mailbox.id)) if (message.uid >= firstRecentUid) count++;
+  return count;
 }
 
 interface StatusArgs {

@@ -57,7 +57,7 @@ async function runStore(session: Session, args: StoreArgs, options: { uid: boole
     const meta = view.at(seq);
     const items: ImapValue[] = options.uid ? [atom('UID'), uid] : [];
     if (session.condstore) items.push(atom('MODSEQ'), [meta.modseq]);
-    if (!args.silent) items.push(atom('FLAGS'), renderFlags(meta.flags));
+    if (!args.silent) items.push(atom('FLAGS'), renderFlags(meta.flags, view.isRecent(uid)));
     session.send(seq, atom('FETCH'), items);
   }
   if (modified.size === 0) return null;

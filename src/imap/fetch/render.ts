@@ -5,7 +5,8 @@
  *
  * Invariants:
  * - RFC822.SIZE is exactly meta.size (never recomputed: Thunderbird deletes on a wrong size).
- * - \Recent is never rendered (we never set it; RFC 9051 dropped it).
+ * - \Recent is never stored: it is rendered from the session's claim (RenderFetchOptions.recent),
+ *   which IMAP4rev2 sessions never have (RFC 9051 dropped it).
  * - Partial ranges answer with the origin only and a shorter literal when the data ends first;
  *   an origin beyond the end answers an empty string (RFC 3501 §6.4.5).
  * - A nonexistent section answers an empty string for BODY[..] (as Cyrus and Gmail do; nothing
@@ -42,6 +43,8 @@ export interface RenderFetchOptions {
    * was already seen to keep the reply minimal.
    */
   seenChanged?: boolean;
+  /** The message is \Recent in this session (RFC 3501 §2.3.2): FLAGS shows it. */
+  recent?: boolean;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -50,21 +53,22 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function renderFetch(request: FetchRequest, message: FetchMessage, options: RenderFetchOptions): ImapValue[] {
   const out: ImapValue[] = [];
   if (options.uid && !request.items.some((item) => item.name === 'UID')) out.push(atom('UID'), message.meta.uid);
-  for (const item of request.items) out.push(atom(item.label), renderItem(item, message));
+  const recent = options.recent === true;
+  for (const item of request.items) out.push(atom(item.label), renderItem(item, message, recent));
   const addFlags = request.setsSeen && options.seenChanged !== false;
   if (addFlags && !request.items.some((item) => item.name === 'FLAGS')) {
-    out.push(atom('FLAGS'), renderFlags(message.meta.flags));
+    out.push(atom('FLAGS'), renderFlags(message.meta.flags, recent));
   }
   return out;
 }
 
-function renderItem(item: FetchItem, message: FetchMessage): ImapValue {
+function renderItem(item: FetchItem, message: FetchMessage, recent: boolean): ImapValue {
   const { meta } = message;
   switch (item.name) {
     case 'UID':
       return meta.uid;
     case 'FLAGS':
-      return renderFlags(meta.flags);
+      return renderFlags(meta.flags, recent);
     case 'INTERNALDATE':
       return formatDateTime(meta.internalDate);
     case 'RFC822.SIZE':
@@ -99,9 +103,14 @@ function renderItem(item: FetchItem, message: FetchMessage): ImapValue {
   }
 }
 
-/** Flags as atoms, without \Recent (RFC 9051 §2.3.2 removed it; we never set it). */
-export function renderFlags(flags: string[]): ImapValue[] {
-  return flags.filter((flag) => flag.toLowerCase() !== '\\recent').map((flag) => atom(flag));
+/**
+ * Flags as atoms. A stored \Recent is dropped (it is session state, never stored); `recent` adds
+ * it for a message that is \Recent in this session (RFC 3501 §2.3.2).
+ */
+export function renderFlags(flags: string[], recent = false): ImapValue[] {
+  const out = flags.filter((flag) => flag.toLowerCase() !== '\\recent').map((flag) => atom(flag));
+  if (recent) out.push(atom('\\Recent'));
+  return out;
 }
 
 /**

@@ -14,10 +14,10 @@ export type { SequenceSet };
 export type DateComparison = 'before' | 'on' | 'since';
 
 export type SearchKey =
-  /** ALL, and OLD (no message is ever \Recent here, so NOT RECENT is every message). */
+  /** ALL (and SAVEDATESUPPORTED). */
   | { kind: 'all' }
-  /** RECENT and NEW (= RECENT UNSEEN): nothing, since we never set \Recent. */
-  | { kind: 'none' }
+  /** RECENT: \Recent in this session (SearchContext.isRecent). NEW and OLD are built from it. */
+  | { kind: 'recent' }
   /** A parenthesised list, or the top-level keys: all must match. */
   | { kind: 'and'; keys: SearchKey[] }
   | { kind: 'or'; left: SearchKey; right: SearchKey }
@@ -76,4 +76,6 @@ export interface SearchContext {
   now?: number;
   /** UIDs of the saved search result for `$` (RFC 5182); absent means no saved result, so `$` matches nothing. */
   savedUids?: ReadonlySet<number>;
+  /** Whether a UID is \Recent in this session (RFC 3501 §2.3.2); absent means none is. */
+  isRecent?: (uid: number) => boolean;
 }

@@ -42,8 +42,8 @@ function evaluate(key: SearchKey, view: MessageView, context: SearchContext): bo
   switch (key.kind) {
     case 'all':
       return true;
-    case 'none':
-      return false;
+    case 'recent':
+      return context.isRecent?.(meta.uid) ?? false;
     case 'and':
       return key.keys.every((k) => evaluate(k, view, context));
     case 'or':

@@ -131,13 +131,16 @@ function parseKey(cursor: Cursor, depth = 0): SearchKey {
   }
   switch (name) {
     case 'ALL':
-    case 'OLD':
     // RFC 8514 §4: every mailbox here keeps save dates, so this matches every message.
     case 'SAVEDATESUPPORTED':
       return { kind: 'all' };
     case 'RECENT':
+      return { kind: 'recent' };
+    // RFC 3501 §6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT.
     case 'NEW':
-      return { kind: 'none' };
+      return { kind: 'and', keys: [{ kind: 'recent' }, { kind: 'flag', flag: '\\Seen', present: false }] };
+    case 'OLD':
+      return { kind: 'not', key: { kind: 'recent' } };
     case 'BODY':
       return { kind: 'body', value: cursor.astring('BODY needs a string') };
     case 'TEXT':

@@ -459,6 +459,7 @@ export class LevelStore implements Store {
       uidValidity: this.nextUidValidity++,
       uidNext: 1,
       highestModSeq: 1,
+      firstRecentUid: 1,
       specialUse,
       messages: 0,
       unseen: 0,
@@ -473,6 +474,8 @@ export class LevelStore implements Store {
   /** Allocates UID and modseq in `mailbox` and queues the message record (synchronous). */
   private addMessage(mailbox: Mailbox, message: Omit<MessageMeta, 'uid' | 'modseq'>, ops: BatchOp[]): MessageMeta {
     const meta: MessageMeta = { uid: mailbox.uidNext, modseq: mailbox.highestModSeq + 1, ...message };
+    // A record from before firstRecentUid existed: pin "nothing recent" before uidNext moves.
+    mailbox.firstRecentUid ??= mailbox.uidNext;
     mailbox.uidNext++;
     mailbox.highestModSeq = meta.modseq;
     mailbox.messages++;
@@ -729,6 +732,21 @@ export class LevelStore implements Store {
     return (await this.s.mailboxes.get(mailboxId)) ?? null;
   }
 
+  async claimRecent(mailboxId: string): Promise<{ from: number; to: number }> {
+    // Grouped: only the mailbox record is written, whose truth is in mailboxCache meanwhile.
+    return this.write('grouped', async () => {
+      const mailbox = await this.mailboxState(mailboxId);
+      if (!mailbox) throw notFound(`Mailbox ${mailboxId}`);
+      const from = mailbox.firstRecentUid ?? mailbox.uidNext;
+      const to = mailbox.uidNext - 1;
+      if (from > to) return { ops: [], events: [], result: { from, to } };
+      mailbox.firstRecentUid = mailbox.uidNext;
+      const ops: BatchOp[] = [];
+      this.putMailbox(mailbox, ops);
+      return { ops, events: [], result: { from, to } };
+    });
+  }
+
   async createMailbox(account: string, name: string, options: { specialUse?: SpecialUse | null } = {}): Promise<Mailbox> {
     const address = account.toLowerCase();
     // RFC 9051 §6.3.4: a trailing delimiter only declares the intent to create inferiors.
@@ -866,6 +884,7 @@ export class LevelStore implements Store {
     Object.assign(target, {
       uidNext: inbox.uidNext,
       highestModSeq: inbox.highestModSeq,
+      firstRecentUid: inbox.firstRecentUid ?? inbox.uidNext,
       messages: inbox.messages,
       unseen: inbox.unseen,
       size: inbox.size,

@@ -47,7 +47,7 @@ const NOTE = crlf([
   '',
 ]);
 
-const CONTEXT: SearchContext = { maxSeq: 5, maxUid: 12, now: Date.UTC(2024, 2, 12, 12, 0, 0), savedUids: new Set([7]) };
+const CONTEXT: SearchContext = { maxSeq: 5, maxUid: 12, now: Date.UTC(2024, 2, 12, 12, 0, 0), savedUids: new Set([7]), isRecent: (uid) => uid === 7 || uid === 9 };
 
 interface Sample {
   raw: Buffer;
@@ -90,9 +90,13 @@ function matches(text: string, message: Sample, context: SearchContext = CONTEXT
 const TABLE: Array<[string, Sample, boolean]> = [
   ['ALL', report, true],
   ['NOT ALL', report, false],
-  ['OLD', note, true],
-  ['RECENT', report, false],
-  ['NEW', note, false],
+  ['OLD', flagged, true],
+  ['OLD', note, false],
+  ['RECENT', report, true],
+  ['RECENT', flagged, false],
+  ['NEW', note, true],
+  ['NEW', report, false],
+  ['NEW', flagged, false],
   ['ANSWERED', report, true],
   ['ANSWERED', note, false],
   ['UNANSWERED', note, true],
@@ -227,4 +231,11 @@ t.test('a key that needs data the caller did not load fails loudly', async (t) =
 t.test('white space runs match one space, across line breaks', async (t) => {
   t.equal(matches('BODY "sehr  langes\tWort"', report), true);
   t.equal(matches('BODY "langesWort"', report), false);
+});
+
+t.test('without isRecent no message is \\Recent: RECENT and NEW match nothing, OLD everything', async (t) => {
+  const context: SearchContext = { maxSeq: 5, maxUid: 12 };
+  t.equal(matches('RECENT', report, context), false);
+  t.equal(matches('NEW', note, context), false);
+  t.equal(matches('OLD', note, context), true);
 });

@@ -8,9 +8,9 @@ const BAD = { name: 'ImapError', status: 'BAD' };
 /** Every key with its arguments, the tree it parses to, and the least the store must read. */
 const KEYS: Array<[string, SearchKey, string]> = [
   ['ALL', { kind: 'all' }, 'meta'],
-  ['OLD', { kind: 'all' }, 'meta'],
-  ['RECENT', { kind: 'none' }, 'meta'],
-  ['NEW', { kind: 'none' }, 'meta'],
+  ['OLD', { kind: 'not', key: { kind: 'recent' } }, 'meta'],
+  ['RECENT', { kind: 'recent' }, 'meta'],
+  ['NEW', { kind: 'and', keys: [{ kind: 'recent' }, { kind: 'flag', flag: '\\Seen', present: false }] }, 'meta'],
   ['ANSWERED', { kind: 'flag', flag: '\\Answered', present: true }, 'meta'],
   ['DELETED', { kind: 'flag', flag: '\\Deleted', present: true }, 'meta'],
   ['DRAFT', { kind: 'flag', flag: '\\Draft', present: true }, 'meta'],
