@@ -4,20 +4,22 @@
  * omni.ja), plus preferences that keep a fresh profile from opening first-run tabs and dialogs
  * that would cover the window in screenshots.
  *
- * The server certificate is trusted by importing it into the profile's NSS database (cert9.db)
- * with the peer trust flag `P`, which is what "Confirm Security Exception" achieves for one
- * certificate. The password is stored in the login manager by Marionette (see run.ts), under the
- * origin and realm Thunderbird looks up: `imap://<host>` and `smtp://<host>`
- * (MsgIncomingServer.sys.mjs `_getPasswordWithoutUI`, SmtpServer.sys.mjs).
+ * The certificate exception and the password are not preferences: run.ts stores them through
+ * Marionette in a short seed run (a trusted-peer entry in cert9.db does not help: mozilla::pkix
+ * still refuses a self-signed end-entity certificate with MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT,
+ * only an override passes it). The password goes under the origin and realm Thunderbird looks
+ * up: `imap://<host>` and `smtp://<host>` (MsgIncomingServer.sys.mjs `_getPasswordWithoutUI`,
+ * SmtpServer.sys.mjs).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface AccountSettings {
   host: string;
-  imapsPort: number;
-  smtpsPort: number;
+  imapPort: number;
+  smtpPort: number;
+  /** nsMsgSocketType: 3 = SSL/TLS from the first byte, 2 = STARTTLS. */
+  socketType: 2 | 3;
   address: string;
   fullName: string;
 }
@@ -55,10 +57,10 @@ export function basePrefs(): Record<string, string | number | boolean> {
 }
 
 /**
- * The account: IMAP over implicit TLS (socketType 3) with a normal password (authMethod 3),
- * offline download on (Thunderbird's default), periodic new-mail checks OFF so that new mail can
- * only appear through IDLE; SMTP over implicit TLS; the Sent/Drafts/Templates folders on the
- * server, as the wizard sets them.
+ * The account: IMAP and SMTP over TLS (implicit, or STARTTLS) with a normal password
+ * (authMethod 3), offline download on (Thunderbird's default), periodic new-mail checks OFF so
+ * that new mail can only appear through IDLE; the Sent/Drafts/Templates folders on the server,
+ * as the wizard sets them.
  */
 export function accountPrefs(account: AccountSettings): Record<string, string | number | boolean> {
   const serverUri = `imap://${encodeURIComponent(account.address)}@${account.host}`;
@@ -71,8 +73,8 @@ export function accountPrefs(account: AccountSettings): Record<string, string | 
     'mail.account.account2.server': 'server2',
     'mail.server.server1.type': 'imap',
     'mail.server.server1.hostname': account.host,
-    'mail.server.server1.port': account.imapsPort,
-    'mail.server.server1.socketType': 3,
+    'mail.server.server1.port': account.imapPort,
+    'mail.server.server1.socketType': account.socketType,
     'mail.server.server1.authMethod': 3,
     'mail.server.server1.userName': account.address,
     'mail.server.server1.name': account.address,
@@ -102,8 +104,8 @@ export function accountPrefs(account: AccountSettings): Record<string, string | 
     'mail.smtp.defaultserver': 'smtp1',
     'mail.smtpserver.smtp1.type': 'smtp',
     'mail.smtpserver.smtp1.hostname': account.host,
-    'mail.smtpserver.smtp1.port': account.smtpsPort,
-    'mail.smtpserver.smtp1.try_ssl': 3,
+    'mail.smtpserver.smtp1.port': account.smtpPort,
+    'mail.smtpserver.smtp1.try_ssl': account.socketType,
     'mail.smtpserver.smtp1.authMethod': 3,
     'mail.smtpserver.smtp1.username': account.address,
     'mail.smtpserver.smtp1.description': 'Bridgehead',
@@ -115,15 +117,4 @@ export function writeUserJs(profileDir: string, prefs: Record<string, string | n
   mkdirSync(profileDir, { recursive: true });
   const lines = Object.entries(prefs).map(([name, value]) => `user_pref(${JSON.stringify(name)}, ${JSON.stringify(value)});`);
   writeFileSync(join(profileDir, 'user.js'), `${lines.join('\n')}\n`);
-}
-
-/**
- * Creates the profile's NSS database (empty primary password) and trusts `certPath` as a peer
- * certificate for TLS servers: Thunderbird then connects without a certificate warning.
- */
-export function trustCertificate(profileDir: string, certPath: string): void {
-  mkdirSync(profileDir, { recursive: true });
-  const db = `sql:${profileDir}`;
-  execFileSync('certutil', ['-N', '-d', db, '--empty-password'], { stdio: 'pipe' });
-  execFileSync('certutil', ['-A', '-d', db, '-n', 'bridgehead', '-t', 'P,,', '-i', certPath], { stdio: 'pipe' });
 }
