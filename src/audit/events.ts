@@ -7,7 +7,7 @@
  *   code, text) or our own description when there was no reply, the host and IP, the duration.
  * - No message bytes and no passwords; addresses, host names and reply texts only.
  */
-import type { QueueSource, RemoteReply } from '../queue/events.js';
+import type { QueueEvent, QueueSource, RemoteReply } from '../queue/events.js';
 
 export type { RemoteReply } from '../queue/events.js';
 
@@ -37,20 +37,8 @@ export type AuditEvent =
     }
   | { step: 'stored'; account: string; mailbox: string; uid: number; uidValidity: number }
   | { step: 'queued'; source: QueueSource; from: string; recipients: string[]; size: number; user: string | null }
-  | {
-      /** One outbound SMTP session attempt for some recipients, failed ones included. */
-      step: 'attempt';
-      attempt: number;
-      recipients: string[];
-      host: string;
-      ip: string | null;
-      port: number;
-      tls: boolean;
-      reply: RemoteReply;
-      results: Array<{ recipient: string; status: 'delivered' | 'deferred' | 'failed'; reply: RemoteReply }>;
-      ms: number;
-      bytes: number;
-    }
+  /** One outbound attempt for some recipients, failed ones included: the queue's event as is. */
+  | ({ step: 'attempt' } & Omit<Extract<QueueEvent, { type: 'attempt' }>, 'type' | 'at' | 'messageId'>)
   | { step: 'delivered'; recipient: string; host: string; ip: string | null; reply: RemoteReply }
   | { step: 'deferred'; recipient: string; reply: RemoteReply; attempts: number; nextAttemptAt: number }
   | {

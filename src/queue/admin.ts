@@ -7,7 +7,7 @@
  * page at a time, so it works on a queue of any size.
  */
 import type { QueueEntry, QueueStore } from '../store/types.js';
-import { forEachEntry, type OutboundQueue } from './queue.js';
+import { makeDue, type OutboundQueue } from './queue.js';
 
 export interface QueueListItem {
   id: string;
@@ -59,23 +59,7 @@ export class QueueAdmin {
   /** Due now: one entry, or all with `id` null. Resolves with how many were rescheduled. */
   async retry(id: string | null): Promise<number> {
     if (this.queue) return this.queue.retry(id);
-    const now = this.now();
-    let count = 0;
-    const reschedule = async (entry: QueueEntry) => {
-      if (entry.nextAttemptAt <= now) return;
-      const previous = entry.nextAttemptAt;
-      entry.nextAttemptAt = now;
-      await this.store.update(entry, previous);
-      count++;
-    };
-    if (id !== null) {
-      const entry = await this.store.get(id);
-      if (!entry) throw new Error(`no queue entry ${id}`);
-      await reschedule(entry);
-    } else {
-      await forEachEntry(this.store, reschedule);
-    }
-    return count;
+    return makeDue(this.store, id, this.now());
   }
 
   async flush(): Promise<number> {

@@ -256,23 +256,10 @@ export class OutboundQueue {
 
   /** Makes an entry (or all) due now; resolves with how many were rescheduled. */
   async retry(id: string | null): Promise<number> {
-    const now = this.clock.now();
-    let count = 0;
-    const reschedule = async (entry: QueueEntry) => {
-      if (this.active.has(entry.id) || this.held.has(entry.id) || entry.nextAttemptAt <= now) return;
-      const previous = entry.nextAttemptAt;
-      entry.nextAttemptAt = now;
-      await this.store.update(entry, previous);
-      this.cooldown.delete(entry.id);
-      count++;
-    };
-    if (id !== null) {
-      const entry = await this.store.get(id);
-      if (!entry) throw new Error(`no queue entry ${id}`);
-      await reschedule(entry);
-    } else {
-      await forEachEntry(this.store, reschedule);
-    }
+    const count = await makeDue(this.store, id, this.clock.now(), {
+      skip: (entry) => this.active.has(entry.id) || this.held.has(entry.id),
+      rescheduled: (entry) => this.cooldown.delete(entry.id),
+    });
     this.kick();
     return count;
   }
@@ -497,13 +484,7 @@ export class OutboundQueue {
       return;
     }
     const raw = await loadBody();
-    if (!raw) {
-      this.log.error({ evt: 'queue.body-missing', msgid: entry.id }, 'queued message bytes missing');
-      const reply: QueueReply = { code: null, enhanced: '5.3.0', text: 'The queued message data is missing' };
-      for (const recipient of recipients) this.settle(entry, recipient, 'failed', reply, null);
-      this.emitFailed(entry, recipients, 'permanent');
-      return;
-    }
+    if (!raw) return this.failMissingBody(entry, recipients);
     const groups = new Map<string, QueueRecipient[]>();
     for (const recipient of recipients) {
       const key = `${recipient.notify === null ? '' : String(recipient.notify)}|${recipient.orcpt ?? ''}`;
@@ -527,6 +508,14 @@ export class OutboundQueue {
     }
   }
 
+  /** The queued bytes are gone (a damaged store): the recipients fail permanently. */
+  private failMissingBody(entry: QueueEntry, recipients: QueueRecipient[]): void {
+    this.log.error({ evt: 'queue.body-missing', msgid: entry.id }, 'queued message bytes missing');
+    const reply: QueueReply = { code: null, enhanced: '5.3.0', text: 'The queued message data is missing' };
+    for (const recipient of recipients) this.settle(entry, recipient, 'failed', reply, null);
+    this.emitFailed(entry, recipients, 'permanent');
+  }
+
   /**
    * Gateway recipients (SMS, fax, voice): one hand-over each through the gateway target, each
    * result written before the next hand-over starts, so a later failure never repeats one.
@@ -538,13 +527,7 @@ export class OutboundQueue {
       return;
     }
     const raw = await loadBody();
-    if (!raw) {
-      this.log.error({ evt: 'queue.body-missing', msgid: entry.id }, 'queued message bytes missing');
-      const reply: QueueReply = { code: null, enhanced: '5.3.0', text: 'The queued message data is missing' };
-      for (const recipient of recipients) this.settle(entry, recipient, 'failed', reply, null);
-      this.emitFailed(entry, recipients, 'permanent');
-      return;
-    }
+    if (!raw) return this.failMissingBody(entry, recipients);
     const message = targetMessageOf(entry);
     const envelopeTo = entry.recipients.map((recipient) => recipient.address);
     for (const recipient of recipients) {
@@ -744,6 +727,36 @@ export async function forEachEntry(store: QueueStore, visit: (entry: QueueEntry)
     for (const entry of page) await visit(entry);
     if (page.length < pageSize) return;
   }
+}
+
+/**
+ * Makes one entry (or, with `id` null, every entry) due at `now`, skipping those `skip` names
+ * and those already due; resolves with how many were rescheduled. Shared by the live queue and
+ * the offline `bridgehead queue retry`.
+ */
+export async function makeDue(
+  store: QueueStore,
+  id: string | null,
+  now: number,
+  options: { skip?: (entry: QueueEntry) => boolean; rescheduled?: (entry: QueueEntry) => void } = {},
+): Promise<number> {
+  let count = 0;
+  const reschedule = async (entry: QueueEntry) => {
+    if (entry.nextAttemptAt <= now || options.skip?.(entry)) return;
+    const previous = entry.nextAttemptAt;
+    entry.nextAttemptAt = now;
+    await store.update(entry, previous);
+    options.rescheduled?.(entry);
+    count++;
+  };
+  if (id !== null) {
+    const entry = await store.get(id);
+    if (!entry) throw new Error(`no queue entry ${id}`);
+    await reschedule(entry);
+  } else {
+    await forEachEntry(store, reschedule);
+  }
+  return count;
 }
 
 /**
