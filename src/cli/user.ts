@@ -5,7 +5,7 @@ import { readNewPassword } from './prompt.js';
 import { runUserQuotaAction } from './user-quota.js';
 import { runUserProfileAction } from './user-set.js';
 
-const help = `Usage: bridgehead user <add|passwd|list|remove> [address] [options]
+const help = `Usage: bridgehead user <add|passwd|list|remove|quota|set|show> [address] [options]
 
 Manage mail accounts. The address's domain must be a local domain (bridgehead domain add).
 A new account gets the mailboxes INBOX, Drafts, Sent, Trash, Junk and Archive.
@@ -28,7 +28,7 @@ Passwords are never taken from the command line, where other users could see the
 
 export const userCommand: SubCommand = {
   name: 'user',
-  summary: 'add, list or remove accounts, change passwords',
+  summary: 'add, list or remove accounts; passwords, quotas, gateway profiles',
   help,
   async run(argv, io) {
     if (argv[0] === 'set' || argv[0] === 'show') return runUserProfileAction(argv, io);
@@ -63,7 +63,7 @@ export const userCommand: SubCommand = {
         return 0;
       }
       default:
-        throw new UsageError(action ? `unknown action: user ${action}` : 'user needs an action: add, passwd, list or remove');
+        throw new UsageError(action ? `unknown action: user ${action}` : 'user needs an action: add, passwd, list, remove, quota, set or show');
     }
   },
 };
