@@ -4,10 +4,10 @@
  *
  * Invariants:
  * - Only what is fully implemented is advertised: clients switch extensions on without asking
- *   (CLIENTS.md §0). Not LITERAL-: LITERAL+ is offered, which already allows what LITERAL-
- *   allows, while LITERAL- would tell clients to keep non-synchronizing literals under 4096
- *   octets (RFC 7888 §4); advertising both would give them two answers. No QUOTASET: users
- *   cannot set quotas (commands/setquota.ts).
+ *   (CLIENTS.md §0). LITERAL+ and LITERAL- both (RFC 7888 §3, §4): non-synchronizing literals of
+ *   any size up to the input limits are accepted, which is what LITERAL+ promises and more than
+ *   LITERAL- does; a client that knows only LITERAL- keeps its own to 4096 octets and still gains
+ *   the round trip. No QUOTASET: users cannot set quotas (commands/setquota.ts).
  * - Before TLS on a plain port (RFC 9051 §6.2.1, §11.1): STARTTLS and LOGINDISABLED, and no AUTH=
  *   mechanism, because none may be used until the connection is protected; after STARTTLS the
  *   client asks again (RFC 3501 §6.2.1) and sees AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256.
@@ -49,8 +49,8 @@ const SYNC_AND_SEARCH = [
 ];
 
 /**
- * The extensions IMAP4rev2 builds in (RFC 9051 §1, Appendix E); LITERAL+ covers LITERAL-
- * (RFC 7888 §4). IMAP4rev2 is advertised only while every one of them is, because imapflow,
+ * The extensions IMAP4rev2 builds in (RFC 9051 §1, Appendix E); LITERAL+ covers LITERAL-,
+ * which is what rev2 requires (RFC 7888 §4). IMAP4rev2 is advertised only while every one of them is, because imapflow,
  * once it has enabled rev2, uses them without looking (CLIENTS.md §0).
  */
 const REV2_INCLUDES = [
@@ -66,7 +66,7 @@ export function capabilities(context: CapabilityContext): string[] {
 }
 
 function preLoginCapabilities(context: CapabilityContext): string[] {
-  const list = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'ID', 'ENABLE', 'IDLE'];
+  const list = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'LITERAL-', 'ID', 'ENABLE', 'IDLE'];
   if (context.secure) list.push(...SASL_MECHANISMS.map((mechanism) => `AUTH=${mechanism}`));
   else list.push('STARTTLS', 'LOGINDISABLED');
   return list;
@@ -76,6 +76,7 @@ function postLoginCapabilities(context: CapabilityContext): string[] {
   return [
     'IMAP4rev1',
     'LITERAL+',
+    'LITERAL-',
     'SASL-IR',
     'ID',
     'ENABLE',

@@ -53,6 +53,12 @@ export interface UpdateOptions {
   vanished?: boolean;
   /** New mail's \Recent claim is still running: the first append and all after it stay queued. */
   holdAppends?: boolean;
+  /**
+   * An IMAP4rev1 session: an EXISTS for new mail is followed by `* n RECENT`, because the
+   * RECENT response comes "if the size of the mailbox changes" (RFC 3501 §7.3.2). Not in
+   * IMAP4rev2, which has no \Recent (RFC 9051 Appendix E).
+   */
+  recent?: boolean;
 }
 
 export class SelectedMailbox {
@@ -263,6 +269,7 @@ export class SelectedMailbox {
     let existsDirty = false;
     const announceExists = (): void => {
       if (this.messages.length !== announcedExists || existsDirty) out.push([this.messages.length, atom('EXISTS')]);
+      if (existsDirty && options.recent) out.push([this.recentCount(), atom('RECENT')]);
       announcedExists = this.messages.length;
       existsDirty = false;
     };

@@ -292,7 +292,13 @@ export class Session {
       this.transport.close();
       return;
     }
-    const updates = view.takeUpdates({ ...options, modseq: this.condstore, vanished: this.qresync, holdAppends: this.claims !== null });
+    const updates = view.takeUpdates({
+      ...options,
+      modseq: this.condstore,
+      vanished: this.qresync,
+      holdAppends: this.claims !== null,
+      recent: !this.rev2,
+    });
     for (const response of updates) this.send(...response);
   }
 

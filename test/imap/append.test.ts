@@ -43,6 +43,6 @@ t.test('APPEND to the selected mailbox announces EXISTS', async (t) => {
   await c.command('a SELECT INBOX');
   const reply = await appendMessage(c, 'b', 'INBOX', sampleMessage());
   const noop = await c.command('c NOOP');
-  t.same([...reply, ...noop].filter((line) => line.startsWith('* ')), ['* 1 EXISTS']);
+  t.same([...reply, ...noop].filter((line) => line.startsWith('* ')), ['* 1 EXISTS', '* 1 RECENT']);
   t.match(reply[reply.length - 1], /^b OK \[APPENDUID \d+ 1\] APPEND completed$/);
 });

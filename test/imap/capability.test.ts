@@ -16,7 +16,7 @@ t.test('greeting and CAPABILITY on implicit TLS', async (t) => {
 t.test('plain listener: STARTTLS and LOGINDISABLED before TLS, AUTH= after', async (t) => {
   const h = await startServer(t, { implicitTls: false });
   const c = await h.client();
-  const plainCaps = 'IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE STARTTLS LOGINDISABLED';
+  const plainCaps = 'IMAP4rev1 SASL-IR LITERAL+ LITERAL- ID ENABLE IDLE STARTTLS LOGINDISABLED';
   t.equal(c.greeting, `* OK [CAPABILITY ${plainCaps}] Bridgehead ready`);
   t.same(await c.command(`a LOGIN ${USER} "${PASSWORD}"`), [
     'a NO [PRIVACYREQUIRED] Use STARTTLS first: no plaintext login on an unencrypted connection',

@@ -60,6 +60,7 @@ t.test('updates pushed during IDLE are flushed at once', async (t) => {
   t.equal(await c.readLine(), '+ idling');
   await h.store.append(USER, 'INBOX', Buffer.from(sampleMessage('Pushed')));
   t.equal(await c.readLine(1000), '* 1 EXISTS', 'no stall waiting for more output');
+  t.equal(await c.readLine(1000), '* 1 RECENT');
   c.sendLine('DONE');
   t.same(await c.until('i'), ['i OK IDLE terminated']);
 });

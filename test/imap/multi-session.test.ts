@@ -14,6 +14,7 @@ t.test('another session\'s changes are announced at NOOP, in order', async (t) =
   await b.command('b6 EXPUNGE');
   t.same(await a.command('a2 NOOP'), [
     '* 2 EXISTS',
+    '* 2 RECENT',
     '* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent))',
     '* 2 FETCH (UID 2 FLAGS (\\Deleted \\Recent))',
     '* 2 EXPUNGE',
@@ -59,6 +60,7 @@ t.test('IDLE pushes changes at once', async (t) => {
   t.equal(await a.readLine(), '+ idling');
   await appendMessage(b, 'b1', 'INBOX', sampleMessage('One'));
   t.equal(await a.readLine(), '* 2 EXISTS');
+  t.equal(await a.readLine(), '* 2 RECENT', 'new mail changes the RECENT count too (RFC 3501 §7.3.2)');
   await b.command('b2 SELECT INBOX');
   await b.command('b3 STORE 2 +FLAGS.SILENT (\\Seen)');
   t.equal(await a.readLine(), '* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent))');
@@ -80,6 +82,7 @@ t.test('changes queued before IDLE are sent when it starts', async (t) => {
   a.sendLine('a2 IDLE');
   t.equal(await a.readLine(), '+ idling');
   t.equal(await a.readLine(), '* 1 EXISTS');
+  t.equal(await a.readLine(), '* 1 RECENT');
   a.sendLine('done');
   t.same(await a.until('a2'), ['a2 OK IDLE terminated'], 'DONE in any case');
 });

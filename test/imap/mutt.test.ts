@@ -217,7 +217,7 @@ t.test('mutt with the default muttrc: read, flag, save, delete and sync, Fcc, fo
   // New mail while the index is open: the next NOOP ($mail_check) reports it; mutt fetches its headers.
   const late = plainMessage(4);
   await deliver(h, 'INBOX', late);
-  t.same(await c.command('a0031 NOOP'), ['* 3 EXISTS', 'a0031 OK NOOP completed']);
+  t.same(await c.command('a0031 NOOP'), ['* 3 EXISTS', '* 1 RECENT', 'a0031 OK NOOP completed']);
   t.same(await c.command(`a0032 FETCH 3:3 ${HEADER_FETCH}`), [headerFetchReply(3, 5, late, '\\Recent'), 'a0032 OK FETCH completed']);
 
   // Server-side search (`l =b Grüße | =h "From: Müller"`): UTF-8 without CHARSET after ENABLE UTF8=ACCEPT.
@@ -283,6 +283,7 @@ t.test('mutt with imap_idle, header_cache, imap_condstore, imap_qresync and imap
   const late = plainMessage(3);
   await deliver(h, 'INBOX', late);
   t.equal(await c.readLine(), '* 3 EXISTS');
+  t.equal(await c.readLine(), '* 3 RECENT');
   c.write(`DONE\r\na0012 FETCH 3:3 ${HEADER_FETCH}\r\n`);
   t.same(await c.until('a0012'), ['a0011 OK IDLE terminated', headerFetchReply(3, 3, late, '\\Recent'), 'a0012 OK FETCH completed']);
 

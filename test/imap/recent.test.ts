@@ -99,7 +99,7 @@ t.test('new mail announced after a command is \\Recent in that session', async (
   const a = await h.loggedIn();
   await a.command('a1 SELECT INBOX');
   await deliver(h, 1);
-  t.same(await a.command('a2 NOOP'), ['* 1 EXISTS', 'a2 OK NOOP completed']);
+  t.same(await a.command('a2 NOOP'), ['* 1 EXISTS', '* 1 RECENT', 'a2 OK NOOP completed'], 'RECENT follows EXISTS (RFC 3501 §7.3.2)');
   t.same(await a.command('a3 UID FETCH 1 (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS (\\Recent))', 'a3 OK UID FETCH completed']);
 });
 

@@ -130,11 +130,13 @@ t.test('a draft saved twice: APPEND UTF8 literal8, then the older copy removed w
   const second = sampleMessage('Draft', 'A draft. Edited.');
   t.same(await drafts.command(`26 append "Drafts" (\\Draft) UTF8 (~{${first.length}+}\r\n${first})`), [
     '* 1 EXISTS',
+    '* 1 RECENT',
     `26 OK [APPENDUID ${validity} 1] APPEND completed`,
   ]);
   t.same(await command(drafts, '30 UID fetch 1:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS (\\Draft \\Recent))', '30 OK UID FETCH completed']);
   t.same(await drafts.command(`33 append "Drafts" (\\Draft) UTF8 (~{${second.length}+}\r\n${second})`), [
     '* 2 EXISTS',
+    '* 2 RECENT',
     `33 OK [APPENDUID ${validity} 2] APPEND completed`,
   ]);
   t.same(await command(drafts, '37 UID fetch 2:* (FLAGS)'), ['* 2 FETCH (UID 2 FLAGS (\\Draft \\Recent))', '37 OK UID FETCH completed']);
@@ -195,6 +197,7 @@ t.test('a folder connection selected before a MOVE into it learns of the message
   a.sendLine('83 IDLE');
   t.equal(await a.readLine(), '+ idling');
   t.equal(await a.readLine(), '* 1 EXISTS');
+  t.equal(await a.readLine(), '* 1 RECENT');
   a.sendLine('DONE');
   t.same(await a.until('83'), ['83 OK IDLE terminated']);
   t.same(await command(a, '86 UID fetch 1:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS (\\Recent))', '86 OK UID FETCH completed']);

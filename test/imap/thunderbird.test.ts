@@ -58,6 +58,7 @@ t.test('Thunderbird 153 first login, discovery, Fcc, and folder sync', async (t)
   const incoming = copy.replace('Sent by TB', 'Incoming');
   await h.store.append(USER, 'INBOX', Buffer.from(incoming));
   t.equal(await c2.readLine(), '* 1 EXISTS');
+  t.equal(await c2.readLine(), '* 1 RECENT');
   c2.sendLine('DONE');
   t.same(await c2.until('83'), ['83 OK IDLE terminated']);
   t.same(await c2.command('84 UID fetch 1:* (FLAGS)'), ['* 1 FETCH (UID 1 FLAGS (\\Recent))', '84 OK UID FETCH completed']);
