@@ -89,6 +89,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       maxFailures: config.auth.maxFailures,
       windowMs: config.auth.windowSeconds * 1000,
       cacheTtlMs: config.auth.cacheTtlSeconds * 1000,
+      plaintextOnLoopback: config.auth.plaintextOnLoopback,
     });
     const audit = new Audit({
       store,

@@ -90,6 +90,11 @@ export const configSchema = {
         maxFailures: integer('Failed logins per client address (and per account) before further attempts are refused for the window.', 1, 10_000, 10),
         windowSeconds: integer('Length of the failed-login window.', 1, 86_400, 900),
         cacheTtlSeconds: integer('How long a verified login is remembered (keyed hash, never the password).', 0, 86_400, 300),
+        plaintextOnLoopback: {
+          kind: 'boolean',
+          description: 'Accept passwords without TLS from this host (127.0.0.0/8, ::1), for a webmail or a test tool on the same machine; other clients always need TLS.',
+          default: false,
+        },
       },
     },
     quota: {
@@ -257,7 +262,7 @@ export interface Config {
     imap: ListenerConfig;
     imaps: ListenerConfig;
   };
-  auth: { failureDelayMs: number; maxFailures: number; windowSeconds: number; cacheTtlSeconds: number };
+  auth: { failureDelayMs: number; maxFailures: number; windowSeconds: number; cacheTtlSeconds: number; plaintextOnLoopback: boolean };
   quota: { defaultBytes: number };
   queue: QueueConfig;
   relayDomains: string[];

@@ -11,12 +11,19 @@
  * - Before TLS on a plain port (RFC 9051 §6.2.1, §11.1): STARTTLS and LOGINDISABLED, and no AUTH=
  *   mechanism, because none may be used until the connection is protected; after STARTTLS the
  *   client asks again (RFC 3501 §6.2.1) and sees AUTH=PLAIN AUTH=LOGIN AUTH=SCRAM-SHA-256.
+ *   From loopback with auth.plaintextOnLoopback on, a plain connection already accepts passwords:
+ *   STARTTLS and the AUTH= mechanisms, no LOGINDISABLED.
  */
 
 export interface CapabilityContext {
   authenticated: boolean;
-  /** TLS is active on the connection (implicit TLS or after STARTTLS). */
-  secure: boolean;
+  /**
+   * Passwords may be sent: TLS is active (implicit TLS or after STARTTLS), or the admin allows
+   * them from loopback (auth.plaintextOnLoopback, pipeline/auth.ts).
+   */
+  acceptsPasswords: boolean;
+  /** STARTTLS may still be used (a plain listener, not upgraded yet). */
+  startTls: boolean;
   /** APPEND size limit in octets (RFC 7889 APPENDLIMIT). */
   appendLimit: number;
 }
@@ -67,8 +74,9 @@ export function capabilities(context: CapabilityContext): string[] {
 
 function preLoginCapabilities(context: CapabilityContext): string[] {
   const list = ['IMAP4rev1', 'SASL-IR', 'LITERAL+', 'LITERAL-', 'ID', 'ENABLE', 'IDLE'];
-  if (context.secure) list.push(...SASL_MECHANISMS.map((mechanism) => `AUTH=${mechanism}`));
-  else list.push('STARTTLS', 'LOGINDISABLED');
+  if (context.startTls) list.push('STARTTLS');
+  if (context.acceptsPasswords) list.push(...SASL_MECHANISMS.map((mechanism) => `AUTH=${mechanism}`));
+  else list.push('LOGINDISABLED');
   return list;
 }
 

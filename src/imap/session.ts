@@ -123,10 +123,16 @@ export class Session {
     return { utf8: this.utf8 };
   }
 
+  /** LOGIN and AUTHENTICATE may be used: under TLS, or from loopback if allowed (pipeline/auth.ts). */
+  get acceptsPasswords(): boolean {
+    return this.context.auth.acceptsPasswords({ tls: this.transport.secure, remoteAddress: this.transport.remoteAddress });
+  }
+
   capabilities(): string[] {
     return capabilities({
       authenticated: this.state !== 'not-authenticated',
-      secure: this.transport.secure,
+      acceptsPasswords: this.acceptsPasswords,
+      startTls: this.transport.canStartTls,
       appendLimit: this.context.limits.maxMessageSize,
     });
   }

@@ -8,6 +8,9 @@
  *   one it was verified against (a password change invalidates it at once).
  * - Failures are throttled per remote address and per account: every failure is answered after a
  *   delay, and past `maxFailures` within `windowMs` attempts are refused without checking.
+ * - Passwords travel only under TLS (RFC 9051 §11.1, RFC 4954 §4), except, when the admin allows
+ *   it, from this host itself (127.0.0.0/8, ::1): a webmail or a test tool on the same machine,
+ *   which Dovecot also trusts. Nothing on the network can read loopback traffic.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/types.js';
@@ -31,6 +34,8 @@ export interface AuthOptions {
   windowMs: number;
   /** How long a verified credential stays cached, ms. */
   cacheTtlMs: number;
+  /** Passwords may be sent without TLS from the loopback addresses (see the module comment). */
+  plaintextOnLoopback: boolean;
 }
 
 export const defaultAuthOptions: AuthOptions = {
@@ -38,6 +43,7 @@ export const defaultAuthOptions: AuthOptions = {
   maxFailures: 10,
   windowMs: 15 * 60_000,
   cacheTtlMs: 5 * 60_000,
+  plaintextOnLoopback: false,
 };
 
 interface FailureWindow {
@@ -57,6 +63,11 @@ export class Authenticator {
   constructor(store: Store, options: Partial<AuthOptions> = {}) {
     this.store = store;
     this.options = { ...defaultAuthOptions, ...options };
+  }
+
+  /** Whether a connection may carry a password: under TLS, or from loopback when allowed. */
+  acceptsPasswords(connection: { tls: boolean; remoteAddress: string | undefined }): boolean {
+    return connection.tls || (this.options.plaintextOnLoopback && isLoopbackAddress(connection.remoteAddress));
   }
 
   async authenticate(username: string, password: string, context: AuthContext): Promise<AuthResult> {
@@ -126,4 +137,11 @@ export class Authenticator {
 
 function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** 127.0.0.0/8, ::1, and IPv4 loopback seen through an IPv6 socket (::ffff:127.x.y.z). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }

@@ -75,8 +75,13 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
   /** Sessions that got the greeting; one that closes without it was refused (e.g. over maxConnections). */
   const greeted = new Set<string>();
 
-  /** AUTH exists only on submission roles, and only once the connection is encrypted. */
-  const disabledCommands = (secure: boolean) => (role === 'mx' || !secure ? ['AUTH'] : []);
+  /**
+   * AUTH exists only on submission roles, and only where passwords may travel: once the
+   * connection is encrypted, or from loopback when auth.plaintextOnLoopback allows it.
+   */
+  const mayAuthenticate = (session: { secure: boolean; remoteAddress: string }) =>
+    role !== 'mx' && options.auth.acceptsPasswords({ tls: session.secure, remoteAddress: session.remoteAddress });
+  const disabledCommands = (session: { secure: boolean; remoteAddress: string }) => (mayAuthenticate(session) ? [] : ['AUTH']);
 
   const sessionInfo = (session: SMTPServerSession): SessionInfo => ({
     id: session.id,
@@ -134,7 +139,10 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
     hideREQUIRETLS: true,
     authMethods: ['PLAIN', 'LOGIN'],
     authRequiredMessage: 'Authentication required',
-    disabledCommands: disabledCommands(false),
+    // Where AUTH may be used is decided per session (disabledCommands, onAuth), loopback included.
+    allowInsecureAuth: true,
+    // Until onConnect has looked at the session: no AUTH.
+    disabledCommands: ['AUTH'],
     maxClients: options.maxConnections,
     socketTimeout: options.idleTimeoutMs,
     closeTimeout: options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS,
@@ -144,7 +152,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
     logger: false,
 
     onConnect(session, callback) {
-      session.disabledCommands = disabledCommands(session.secure);
+      session.disabledCommands = disabledCommands(session);
       log.debug({ evt: 'smtp.connect', cid: session.id, role, remote: session.remoteAddress, secure: session.secure }, 'connection');
       // Plugins' connect hooks; a refusal is sent in place of the greeting and the connection closed.
       pipeline.plugins.connect(sessionInfo(session)).then(
@@ -161,7 +169,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
     },
 
     onSecure(_socket, session, callback) {
-      session.disabledCommands = disabledCommands(true);
+      session.disabledCommands = disabledCommands({ secure: true, remoteAddress: session.remoteAddress });
       callback();
     },
 
@@ -172,7 +180,7 @@ export function createSmtpListener(options: SmtpListenerOptions): SmtpListener {
         log.warn({ evt: 'smtp.auth', cid: session.id, role, remote: session.remoteAddress, user: username, method: auth.method, result: reason }, 'authentication failed');
         callback(toReplyError(reply));
       };
-      if (role === 'mx' || !session.secure) return refuse(Smtp.tlsRequired(), 'no-tls');
+      if (!mayAuthenticate(session)) return refuse(Smtp.tlsRequired(), 'no-tls');
       if ((auth.method !== 'PLAIN' && auth.method !== 'LOGIN') || typeof auth.password !== 'string') {
         return refuse(Smtp.authFailed(), 'bad-method');
       }

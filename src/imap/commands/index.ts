@@ -96,7 +96,7 @@ function gate(session: Session, spec: CommandSpec<any>): Outcome | null {
             : `${spec.name} is not allowed in the ${session.state} state`;
     return { status: 'BAD', text, code: null };
   }
-  if (spec.needsTls && !session.transport.secure) {
+  if (spec.needsTls && !session.acceptsPasswords) {
     return { status: 'NO', text: 'Use STARTTLS first: no plaintext login on an unencrypted connection', code: 'PRIVACYREQUIRED' };
   }
   return null;
