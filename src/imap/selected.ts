@@ -21,11 +21,18 @@
  *   (RFC 7162 §3.2.10); flag changes carry MODSEQ once CONDSTORE is enabled (RFC 7162 §3.1.4).
  * - The saved search result (`$`, RFC 5182) is kept as UIDs, so expunged messages drop out of it
  *   by themselves; it starts empty at every SELECT/EXAMINE (RFC 5182 §2.1).
+ * - The client knows every keyword it may see in a FETCH: SELECT's FLAGS lists those in the
+ *   mailbox, and a keyword that appears later (STORE, new mail, another session's change) is
+ *   announced by a new `* FLAGS` response before the response that uses it (RFC 3501 §7.2.6: the
+ *   client must record FLAGS updates; imaptest checks "Keyword used without being in FLAGS").
+ *   The announced list only grows while the mailbox is selected, so no FLAGS response drops a
+ *   keyword that a message the client knows may still carry.
  * - \Recent (RFC 3501 §2.3.2) is held as UID ranges, not per message: the ranges this session
  *   claimed (Store.claimRecent), normally one contiguous range; a read-only view instead holds
  *   one open-ended range from the mailbox's first unclaimed UID. It is rendered, never stored.
  */
 import type { FlagChange, Mailbox, MessageMeta, StoreEvent } from '../store/types.js';
+import { MAILBOX_FLAGS } from './arguments.js';
 import { renderFlags } from './fetch/index.js';
 import {
   formatSequenceSet,
@@ -77,6 +84,8 @@ export class SelectedMailbox {
   private pending: StoreEvent[] = [];
   /** \Recent UIDs as inclusive [from, to] ranges (see the module comment). */
   private recentRanges: Array<[number, number]> = [];
+  /** Keywords the client was told of in FLAGS responses, by lower case (keywords match case-insensitively). */
+  private announcedKeywords = new Map<string, string>();
 
   constructor(mailbox: Mailbox, options: { readOnly: boolean }) {
     this.mailboxId = mailbox.id;
@@ -175,17 +184,43 @@ export class SelectedMailbox {
     return index + 1;
   }
 
-  /** Keywords present on messages, for the FLAGS response at SELECT. */
-  keywords(): string[] {
-    const keywords = new Set<string>();
+  /**
+   * Keywords present on messages, for the FLAGS and PERMANENTFLAGS responses at SELECT; they
+   * count as announced from then on (see flagsUpdate).
+   */
+  announceKeywords(): string[] {
     // Flag lists are mostly shared arrays (the store interns them): each is looked at once.
     const seen = new Set<readonly string[]>();
     for (const message of this.messages) {
       if (seen.has(message.flags)) continue;
       seen.add(message.flags);
-      for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+      this.noteKeywords(message.flags);
     }
-    return [...keywords];
+    return [...this.announcedKeywords.values()];
+  }
+
+  /**
+   * A `* FLAGS` response to send before responses that use these flag lists, when they hold a
+   * keyword the client has not been told of; null when it knows them all (see the module comment).
+   */
+  flagsUpdate(flagLists: Iterable<readonly string[]>): UntaggedResponse | null {
+    let added = false;
+    for (const flags of flagLists) added = this.noteKeywords(flags) || added;
+    if (!added) return null;
+    return [atom('FLAGS'), [...MAILBOX_FLAGS, ...this.announcedKeywords.values()].map(atom)];
+  }
+
+  /** Records the keywords among `flags`; true when one was new. */
+  private noteKeywords(flags: readonly string[]): boolean {
+    let added = false;
+    for (const flag of flags) {
+      if (flag.startsWith('\\')) continue;
+      const key = flag.toLowerCase();
+      if (this.announcedKeywords.has(key)) continue;
+      this.announcedKeywords.set(key, flag);
+      added = true;
+    }
+    return added;
   }
 
   /**
@@ -290,6 +325,8 @@ export class SelectedMailbox {
       } else if (event.kind === 'append') {
         for (const meta of [...event.messages].sort((a, b) => a.uid - b.uid)) {
           if (meta.uid <= this.lastUid) continue;
+          const flagsUpdate = this.flagsUpdate([meta.flags]);
+          if (flagsUpdate) out.push(flagsUpdate);
           this.messages.push(meta);
           existsDirty = true;
         }
@@ -301,6 +338,8 @@ export class SelectedMailbox {
           if (change.modseq <= current.modseq) continue;
           this.messages[seq - 1] = { ...current, flags: change.flags, modseq: change.modseq };
           if (existsDirty && seq > announcedExists) announceExists();
+          const flagsUpdate = this.flagsUpdate([change.flags]);
+          if (flagsUpdate) out.push(flagsUpdate);
           const items: ImapValue[] = [atom('UID'), change.uid, atom('FLAGS'), renderFlags(change.flags, this.isRecent(change.uid))];
           if (options.modseq) items.push(atom('MODSEQ'), [change.modseq]);
           out.push([seq, atom('FETCH'), items]);

@@ -169,7 +169,10 @@ t.test('mutt with the default muttrc: read, flag, save, delete and sync, Fcc, fo
   ], 'the synced flags (a check, not a mutt command)');
 
   // `c` to another folder: the keyword Old for messages seen as new, then CLOSE.
-  t.same(await c.command('a0017 UID STORE 1 +FLAGS.SILENT (Old)'), ['a0017 OK UID STORE completed']);
+  t.same(await c.command('a0017 UID STORE 1 +FLAGS.SILENT (Old)'), [
+    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Old)',
+    'a0017 OK UID STORE completed',
+  ], 'a new keyword is announced even for .SILENT (RFC 3501 §7.2.6)');
   t.same(await c.command('a0018 CLOSE'), ['a0018 OK CLOSE completed']);
 
   // Sending: after SMTP, the Fcc copy, with a synchronizing literal.

@@ -22,7 +22,11 @@ t.test('STORE and UID STORE', async (t) => {
   ]);
   t.same(await c.command('b uid store 2 +Flags (\\Seen)'), ['* 2 FETCH (UID 2 FLAGS (\\Flagged \\Seen \\Recent))', 'b OK UID STORE completed']);
   t.same(await c.command('c STORE 1 -FLAGS \\Flagged'), ['* 1 FETCH (FLAGS (\\Seen \\Recent))', 'c OK STORE completed'], 'bare flag');
-  t.same(await c.command('d STORE 1 FLAGS ($Label1 \\answered)'), ['* 1 FETCH (FLAGS ($Label1 \\Answered \\Recent))', 'd OK STORE completed']);
+  t.same(await c.command('d STORE 1 FLAGS ($Label1 \\answered)'), [
+    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Label1)',
+    '* 1 FETCH (FLAGS ($Label1 \\Answered \\Recent))',
+    'd OK STORE completed',
+  ], 'a new keyword: FLAGS first (RFC 3501 §7.2.6)');
   t.same(await c.command('e UID STORE 1:* +FLAGS.SILENT (\\Deleted)'), ['e OK UID STORE completed']);
   t.same(await c.command('f FETCH 1:2 FLAGS'), [
     '* 1 FETCH (FLAGS ($Label1 \\Answered \\Deleted \\Recent))',

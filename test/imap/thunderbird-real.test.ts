@@ -77,18 +77,20 @@ t.test('keyboard actions in INBOX, then archive (a) into a new yearly folder', a
 
   // Open the message (marks it read), s, 1, m, j: one UID STORE each, in Thunderbird's spelling.
   // This session selected INBOX first, so the messages are \Recent to it (RFC 3501 §2.3.2).
-  const stores: Array<[string, string]> = [
+  // A keyword new to the mailbox is announced by a FLAGS response first (RFC 3501 §7.2.6).
+  const stores: Array<[string, string, string?]> = [
     ['100 uid store 3 +Flags (\\Seen)', '(\\Seen \\Recent)'],
     ['101 uid store 3 +Flags (\\Flagged)', '(\\Seen \\Flagged \\Recent)'],
-    ['102 uid store 3 +FLAGS ($label1)', '(\\Seen \\Flagged $label1 \\Recent)'],
+    ['102 uid store 3 +FLAGS ($label1)', '(\\Seen \\Flagged $label1 \\Recent)', '$label1'],
     ['103 uid store 3 -Flags (\\Seen)', '(\\Flagged $label1 \\Recent)'],
     ['104 uid store 3 +Flags (\\Seen)', '(\\Flagged $label1 \\Seen \\Recent)'],
-    ['105 uid store 3 +FLAGS (Junk)', '(\\Flagged $label1 \\Seen Junk \\Recent)'],
+    ['105 uid store 3 +FLAGS (Junk)', '(\\Flagged $label1 \\Seen Junk \\Recent)', '$label1 Junk'],
     ['106 uid store 3 -FLAGS (NonJunk)', '(\\Flagged $label1 \\Seen Junk \\Recent)'],
   ];
-  for (const [line, flags] of stores) {
+  for (const [line, flags, keywords] of stores) {
     const tag = line.split(' ')[0];
-    t.same(await command(inbox, line), [`* 2 FETCH (UID 3 FLAGS ${flags})`, `${tag} OK UID STORE completed`], line);
+    const announce = keywords ? [`* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft ${keywords})`] : [];
+    t.same(await command(inbox, line), [...announce, `* 2 FETCH (UID 3 FLAGS ${flags})`, `${tag} OK UID STORE completed`], line);
   }
 
   // a: the archive folder for the message's year is created on another connection, then MOVE.

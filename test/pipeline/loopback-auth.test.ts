@@ -3,7 +3,7 @@
  * default: the plain IMAP port says LOGINDISABLED and submission hides AUTH until STARTTLS. On:
  * a webmail or test tool on the same machine logs in on the plain ports, STARTTLS still works.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Authenticator, isLoopbackAddress } from '../../src/pipeline/auth.js';
 import { TranscriptClient } from '../imap/harness.js';
 import { plainAuth, RawClient } from '../smtp/helpers.js';
@@ -28,7 +28,7 @@ t.test('acceptsPasswords: TLS always; plaintext only from loopback and only when
   t.notOk(on.acceptsPasswords({ tls: false, remoteAddress: '192.0.2.1' }), 'never from the network');
 });
 
-async function serverWithUser(t: Parameters<Parameters<typeof t.test>[1]>[0], plaintextOnLoopback: boolean) {
+async function serverWithUser(t: Test, plaintextOnLoopback: boolean) {
   const server = await startTestServer(t, undefined, { auth: { ...AUTH, plaintextOnLoopback } });
   await cli(['domain', 'add', 'example.org', '--config', server.configPath]);
   await cli(['user', 'add', 'alice@example.org', '--password-stdin', '--config', server.configPath], { stdin: `${PASSWORD}\n` });

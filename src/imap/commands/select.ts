@@ -48,10 +48,10 @@ export async function openMailbox(session: Session, args: SelectArgs, options: {
   const mailbox = await session.store.getMailbox(session.account, args.name);
   if (!mailbox) throw imapNo('No such mailbox', 'NONEXISTENT');
   const view = await session.open(mailbox, options);
-  const flags = [...MAILBOX_FLAGS, ...view.keywords()].map(atom);
-  session.send(atom('FLAGS'), flags);
+  const keywords = view.announceKeywords();
+  session.send(atom('FLAGS'), [...MAILBOX_FLAGS, ...keywords].map(atom));
   if (options.readOnly) session.sendStatus('OK', 'No permanent flags permitted', 'PERMANENTFLAGS ()');
-  else session.sendStatus('OK', 'Flags permitted', `PERMANENTFLAGS (${[...MAILBOX_FLAGS, ...view.keywords(), '\\*'].join(' ')})`);
+  else session.sendStatus('OK', 'Flags permitted', `PERMANENTFLAGS (${[...MAILBOX_FLAGS, ...keywords, '\\*'].join(' ')})`);
   session.send(view.exists, atom('EXISTS'));
   if (!session.rev2) {
     session.send(view.recentCount(), atom('RECENT'));

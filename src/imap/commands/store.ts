@@ -48,6 +48,9 @@ async function runStore(session: Session, args: StoreArgs, options: { uid: boole
     ...(args.unchangedSince !== undefined ? { unchangedSince: args.unchangedSince } : {}),
   });
   view.applyFlagChanges(result.changed);
+  // A new keyword is announced even for .SILENT: later FETCHes show it (selected.ts).
+  const flagsUpdate = view.flagsUpdate(result.changed.map((change) => change.flags));
+  if (flagsUpdate) session.send(...flagsUpdate);
   const changed = new Set(result.changed.map((change) => change.uid));
   const modified = new Set(result.modified);
   for (const uid of uids) {
