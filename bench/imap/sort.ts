@@ -8,7 +8,13 @@
  *
  * The mailbox is kept in bench/.data/sort-<n> (git-ignored) and reused by later runs.
  *
+ * Subject, address and THREAD keys are read from the store once per message and then kept in
+ * memory for every session (src/imap/sort/keys-cache.ts): the first command that needs them
+ * (`UID SORT (SUBJECT DATE)` below) pays the read; its "first" figure is the cold cost. Run with
+ * `node --expose-gc` to also print the heap those keys take.
+ *
  *   npx tsx bench/imap/sort.ts [--messages 100000] [--runs 3]
+ *   node --expose-gc --import tsx bench/imap/sort.ts [--messages 100000] [--runs 3]
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,6 +90,15 @@ const COMMANDS = [
   'UID THREAD REFERENCES UTF-8 ALL',
 ];
 
+/** Heap used after a full GC, or null without `--expose-gc`. */
+function settledHeap(): number | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' } } });
   const messages = Number(values.messages);
@@ -113,6 +128,7 @@ async function main(): Promise<void> {
     const select = await client.command('SELECT INBOX');
     process.stdout.write(`SORT and THREAD on an INBOX of ${messages} messages — npx tsx bench/imap/sort.ts --messages ${messages} --runs ${runs}\n`);
     process.stdout.write(`  SELECT INBOX: ${fmtMs(select.ms)}\n`);
+    const heapBefore = settledHeap();
     for (const command of COMMANDS) {
       const times: number[] = [];
       let status = '';
@@ -126,6 +142,10 @@ async function main(): Promise<void> {
       const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
       const ok = /^B\d+ OK/.test(status) ? '' : ` [${status}]`;
       process.stdout.write(`  ${command}: first ${fmtMs(times[0])}, median ${fmtMs(median)} of ${runs}; reply ${(bytes / 1e6).toFixed(1)} MB${ok}\n`);
+    }
+    const heapAfter = settledHeap();
+    if (heapBefore !== null && heapAfter !== null) {
+      process.stdout.write(`  heap kept after the commands (the shared sort keys): ${((heapAfter - heapBefore) / 1e6).toFixed(1)} MB\n`);
     }
   } finally {
     client.close();

@@ -6,8 +6,9 @@
  *
  * Invariants:
  * - The search program is SEARCH's (parser, `$`, MODSEQ); the order is sort/order.ts's.
- * - Summaries (addresses, base subject) are read from the store only when a criterion needs
- *   them: SORT (DATE), (ARRIVAL) and (SIZE) of a whole mailbox are answered from the view alone.
+ * - Sort keys (addresses, base subject) are looked up only when a criterion needs them: SORT
+ *   (DATE), (ARRIVAL) and (SIZE) of a whole mailbox are answered from the view alone. They come
+ *   from the keys shared by all sessions (sort/keys-cache.ts), read from the store once per blob.
  * - `* SORT n...` carries `(MODSEQ m)` like SEARCH when the program has a MODSEQ key
  *   (RFC 7162 §3.1.5); SORT (not UID SORT) holds back EXPUNGE responses like SEARCH.
  */
@@ -18,6 +19,7 @@ import { parseSearchRequest, type SearchRequest } from '../search/index.js';
 import { answerWithEsearch, findMatches, forgetSavedResult, highestModSeq, parseSaving, type Saving } from '../search-results.js';
 import type { ViewMessage } from '../selected.js';
 import type { Session } from '../session.js';
+import { sortKeyCache } from '../sort/keys-cache.js';
 import { needsSummaries, parseSortCriteria, sortMessages, type SortCriterion, type SortInput } from '../sort/order.js';
 import { defineCommand, SELECTED, type CommandSpec, type ParseContext } from './types.js';
 
@@ -36,11 +38,11 @@ export function parseSearchProgram(returnTokens: Token[], rest: Token[], context
   return parseSearchRequest([...returnTokens, charset, ...rest], { utf8: context.utf8 });
 }
 
-/** The matches with their summaries attached when `needed` says so. */
-export async function withSummaries(session: Session, found: ViewMessage[], needed: boolean): Promise<SortInput[]> {
+/** The matches with their sort keys attached when `needed` says so (none for a missing blob). */
+export async function withSortKeys(session: Session, found: ViewMessage[], needed: boolean): Promise<SortInput[]> {
   if (!needed) return found;
-  const summaries = await session.store.getSummaries(found.map((message) => message.meta.blobId));
-  return found.map((message) => ({ ...message, summary: summaries.get(message.meta.blobId) }));
+  const keys = await sortKeyCache(session.store).keysFor(found.map((message) => message.meta.blobId));
+  return found.map((message, i) => ({ seq: message.seq, meta: message.meta, keys: keys[i] }));
 }
 
 function parseSortArguments(args: Token[], context: ParseContext): SortArgs {
@@ -71,7 +73,7 @@ function sortCommand(options: { uid: boolean }): CommandSpec<Saving<SortArgs>> {
       if (request.usesModseq) session.condstore = true;
       try {
         const found = await findMatches(session, request);
-        const sorted = sortMessages(await withSummaries(session, found, needsSummaries(criteria, found)), criteria) as ViewMessage[];
+        const sorted = sortMessages(await withSortKeys(session, found, needsSummaries(criteria, found)), criteria) as ViewMessage[];
         if (request.returnOptions) {
           answerWithEsearch(session, sorted, { tag, uid: options.uid, returnOptions: request.returnOptions, modseq: request.usesModseq });
         } else {

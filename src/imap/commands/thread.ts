@@ -10,9 +10,9 @@ import { atomArgument } from '../arguments.js';
 import { atom } from '../protocol/types.js';
 import type { SearchRequest } from '../search/index.js';
 import { findMatches } from '../search-results.js';
-import { casemap, sentDate } from '../sort/order.js';
+import { NO_SORT_KEYS, sentDate } from '../sort/order.js';
 import { formatThreads, orderedSubjectThreads, referenceThreads, type ThreadInput } from '../sort/thread.js';
-import { parseSearchProgram, withSummaries } from './sort.js';
+import { parseSearchProgram, withSortKeys } from './sort.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
 const ALGORITHMS = { ORDEREDSUBJECT: orderedSubjectThreads, REFERENCES: referenceThreads };
@@ -38,16 +38,19 @@ function threadCommand(options: { uid: boolean }): CommandSpec<ThreadArgs> {
     async run(session, { algorithm, request }) {
       if (options.uid) session.announceUpdates({ allowExpunge: true });
       if (request.usesModseq) session.condstore = true;
-      const found = await withSummaries(session, await findMatches(session, request), true);
-      const inputs: ThreadInput[] = found.map((message) => ({
-        id: options.uid ? message.meta.uid : message.seq,
-        seq: message.seq,
-        date: sentDate(message),
-        subject: casemap(message.summary?.baseSubject ?? ''),
-        replyOrForward: message.summary?.replyOrForward ?? false,
-        messageId: message.summary?.messageId ?? null,
-        references: message.summary?.references ?? [],
-      }));
+      const found = await withSortKeys(session, await findMatches(session, request), true);
+      const inputs: ThreadInput[] = found.map((message) => {
+        const keys = message.keys ?? NO_SORT_KEYS;
+        return {
+          id: options.uid ? message.meta.uid : message.seq,
+          seq: message.seq,
+          date: sentDate(message),
+          subject: keys.subject,
+          replyOrForward: keys.replyOrForward,
+          messageId: keys.messageId,
+          references: keys.references,
+        };
+      });
       const threads = ALGORITHMS[algorithm](inputs);
       if (threads.length === 0) session.send(atom('THREAD'));
       else session.send(atom('THREAD'), atom(formatThreads(threads)));

@@ -11,7 +11,8 @@
  * - REVERSE turns only the criterion after it around; when every criterion ties, the lower
  *   sequence number comes first (RFC 5256 §3), whatever REVERSE said.
  * - Keys are computed once per message, then indices are sorted: a 100,000-message SORT (DATE)
- *   compares numbers only.
+ *   compares numbers only. Address and subject keys come folded already (`SortKeys`, kept per
+ *   blob by keys-cache.ts); a bare summary is folded here.
  */
 import { imapBad } from '../../errors.js';
 import type { MessageMeta, MessageSummary } from '../../store/types.js';
@@ -50,11 +51,68 @@ export function parseSortCriteria(token: Token | undefined): SortCriterion[] {
   return criteria;
 }
 
-/** A message to sort: its sequence number, meta and, when a criterion needs it, its summary. */
+/**
+ * A message's SORT and THREAD keys (RFC 5256 §2, §3; RFC 5957 §3) from its summary, with every
+ * compared string already folded by `casemap`: comparing two keys is one `<`.
+ */
+export interface SortKeys {
+  sentDate: number | null;
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  displayFrom: string;
+  displayTo: string;
+  /** THREAD=REFERENCES needs these three as the summary has them (not folded). */
+  replyOrForward: boolean;
+  messageId: string | null;
+  references: readonly string[];
+}
+
+/**
+ * The keys of a summary. `intern` may map equal strings to one instance (subjects, addresses and
+ * message ids repeat across a mailbox), which saves memory where keys are kept.
+ */
+export function sortKeysOf(summary: MessageSummary, intern: (text: string) => string = (text) => text): SortKeys {
+  return {
+    sentDate: summary.sentDate,
+    subject: intern(casemap(summary.baseSubject)),
+    from: intern(casemap(summary.fromMailbox)),
+    to: intern(casemap(summary.toMailbox)),
+    cc: intern(casemap(summary.ccMailbox)),
+    displayFrom: intern(casemap(summary.fromDisplay)),
+    displayTo: intern(casemap(summary.toDisplay)),
+    replyOrForward: summary.replyOrForward,
+    messageId: summary.messageId === null ? null : intern(summary.messageId),
+    references: summary.references.length === 0 ? NO_REFERENCES : summary.references.map(intern),
+  };
+}
+
+const NO_REFERENCES: readonly string[] = Object.freeze([]);
+
+/** The keys of a message whose summary is unknown (its blob is missing): empty strings sort first. */
+export const NO_SORT_KEYS: SortKeys = Object.freeze({
+  sentDate: null,
+  subject: '',
+  from: '',
+  to: '',
+  cc: '',
+  displayFrom: '',
+  displayTo: '',
+  replyOrForward: false,
+  messageId: null,
+  references: NO_REFERENCES,
+});
+
+/**
+ * A message to sort: its sequence number, meta and, when a criterion needs them, its keys
+ * (`keys`, or a `summary` to take them from).
+ */
 export interface SortInput {
   seq: number;
   meta: MessageMeta;
   summary?: MessageSummary;
+  keys?: SortKeys;
 }
 
 /**
@@ -68,7 +126,10 @@ export function needsSummaries(criteria: SortCriterion[], messages: SortInput[])
 
 /** The messages in the order the criteria define (a new array). */
 export function sortMessages<T extends SortInput>(messages: T[], criteria: SortCriterion[]): T[] {
-  const keys = criteria.map((criterion) => messages.map((message) => sortKeyValue(criterion.key, message)));
+  const folded = criteria.some((criterion) => SUMMARY_KEYS.has(criterion.key))
+    ? messages.map((message) => message.keys ?? (message.summary ? sortKeysOf(message.summary) : NO_SORT_KEYS))
+    : null;
+  const keys = criteria.map((criterion) => messages.map((message, index) => sortKeyValue(criterion.key, message, folded?.[index] ?? NO_SORT_KEYS)));
   const order = messages.map((_, index) => index);
   order.sort((a, b) => {
     for (let i = 0; i < criteria.length; i++) {
@@ -83,33 +144,32 @@ export function sortMessages<T extends SortInput>(messages: T[], criteria: SortC
   return order.map((index) => messages[index]);
 }
 
-function sortKeyValue(key: SortKey, message: SortInput): number | string {
-  const { meta, summary } = message;
+function sortKeyValue(key: SortKey, message: SortInput, keys: SortKeys): number | string {
   switch (key) {
     case 'ARRIVAL':
-      return meta.internalDate;
+      return message.meta.internalDate;
     case 'SIZE':
-      return meta.size;
+      return message.meta.size;
     case 'DATE':
       return sentDate(message);
     case 'CC':
-      return casemap(summary?.ccMailbox ?? '');
+      return keys.cc;
     case 'FROM':
-      return casemap(summary?.fromMailbox ?? '');
+      return keys.from;
     case 'TO':
-      return casemap(summary?.toMailbox ?? '');
+      return keys.to;
     case 'SUBJECT':
-      return casemap(summary?.baseSubject ?? '');
+      return keys.subject;
     case 'DISPLAYFROM':
-      return casemap(summary?.fromDisplay ?? '');
+      return keys.displayFrom;
     case 'DISPLAYTO':
-      return casemap(summary?.toDisplay ?? '');
+      return keys.displayTo;
   }
 }
 
 /** RFC 5256 §2.2: the Date header in UTC, else INTERNALDATE. */
 export function sentDate(message: SortInput): number {
-  const stored = message.meta.sentDate !== undefined ? message.meta.sentDate : message.summary?.sentDate;
+  const stored = message.meta.sentDate !== undefined ? message.meta.sentDate : (message.keys?.sentDate ?? message.summary?.sentDate);
   return stored ?? message.meta.internalDate;
 }
 
@@ -119,7 +179,9 @@ export function sentDate(message: SortInput): number {
  * is octet order.
  */
 export function casemap(text: string): string {
-  const folded = text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+  // ASCII text (the common case): toUpperCase changes exactly a-z there, natively.
   // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(folded) ? Buffer.from(folded, 'utf8').toString('latin1') : folded;
+  if (!/[^\x00-\x7f]/.test(text)) return text.toUpperCase();
+  const folded = text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+  return Buffer.from(folded, 'utf8').toString('latin1');
 }

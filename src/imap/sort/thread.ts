@@ -24,7 +24,7 @@ export interface ThreadInput {
   replyOrForward: boolean;
   messageId: string | null;
   /** Ancestor msg-ids, oldest first. */
-  references: string[];
+  references: readonly string[];
 }
 
 /** A thread node: a message, or (message null) a dummy standing for a message not in the result. */
