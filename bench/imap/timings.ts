@@ -4,7 +4,7 @@
  * reply included. Each command runs `--runs` times on one session; the first run and the median
  * are printed with their targets.
  *
- *   npx tsx bench/imap/timings.ts [--messages 100000] [--runs 3] [--only REGEXP] [--cpu-prof DIR]
+ *   npx tsx bench/imap/timings.ts [--messages 100000] [--runs 3] [--only REGEXP] [--cpu-prof DIR] [--settle SECONDS]
  */
 import { parseArgs } from 'node:util';
 import { RawImap, commandLine, fmtMb, fmtMs } from './common.js';
@@ -100,7 +100,15 @@ export function printTiming(result: Timing): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { messages: { type: 'string', default: '100000' }, runs: { type: 'string', default: '3' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' } },
+    options: {
+      messages: { type: 'string', default: '100000' },
+      runs: { type: 'string', default: '3' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      // Seconds between the server's start and the first command: a client connecting a moment
+      // after a restart, once the start-up warm-up of listings (store.warmListings) has run.
+      settle: { type: 'string', default: '0' },
+    },
   });
   const messages = Number(values.messages);
   const { configPath } = await load({ messages, dir: benchDir(messages) });
@@ -108,6 +116,7 @@ async function main(): Promise<void> {
   try {
     process.stdout.write(`IMAP command timings, INBOX of ${messages} messages — ${commandLine()}\n`);
     const only = values.only ? new RegExp(values.only, 'i') : undefined;
+    await new Promise((resolve) => setTimeout(resolve, Number(values.settle) * 1000));
     await runTimings(server, Number(values.runs), { only, onResult: printTiming });
   } finally {
     await server.close();
