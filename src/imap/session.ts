@@ -78,10 +78,11 @@ export class Session {
   /** UTF8=ACCEPT is enabled (RFC 6855 §3). */
   utf8 = false;
   /**
-   * CONDSTORE is enabled (RFC 7162 §3.1): by ENABLE or by any command that uses modseqs; flag
-   * updates then carry MODSEQ. QRESYNC (§3.2) implies it and turns EXPUNGE into VANISHED.
+   * CONDSTORE is enabled (RFC 7162 §3.1): by ENABLE or by any command that uses modseqs
+   * (enableCondstore); flag updates then carry MODSEQ. QRESYNC (§3.2) implies it and turns
+   * EXPUNGE into VANISHED.
    */
-  condstore = false;
+  private condstoreEnabled = false;
   qresync = false;
   /** ENABLE IMAP4rev2 (RFC 9051): rev2 replies (ESEARCH, no RECENT, LIST at SELECT, ...). */
   rev2 = false;
@@ -121,6 +122,22 @@ export class Session {
 
   get names(): NameEncoding {
     return { utf8: this.utf8 };
+  }
+
+  get condstore(): boolean {
+    return this.condstoreEnabled;
+  }
+
+  /**
+   * A CONDSTORE-enabling command was issued (RFC 7162 §3.1). The first one issued while a mailbox
+   * is selected also reports that mailbox's HIGHESTMODSEQ, which the client had no reason to
+   * ask for before (SELECT reports it to sessions that already enabled CONDSTORE).
+   */
+  enableCondstore(): void {
+    if (this.condstoreEnabled) return;
+    this.condstoreEnabled = true;
+    const view = this.selected;
+    if (view) this.sendStatus('OK', 'Highest', `HIGHESTMODSEQ ${view.knownModSeq()}`);
   }
 
   /** LOGIN and AUTHENTICATE may be used: under TLS, or from loopback if allowed (pipeline/auth.ts). */

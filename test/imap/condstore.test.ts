@@ -21,12 +21,15 @@ t.test('FETCH MODSEQ, CHANGEDSINCE, conditional STORE, SEARCH MODSEQ, EXPUNGE an
   const selected = await a.command('a1 SELECT INBOX');
   t.ok(selected.includes('* OK [HIGHESTMODSEQ 10] Highest'), 'messages 1-9 took modseqs 2-10');
   t.same(await a.command('a2 FETCH 1:2 (FLAGS MODSEQ)'), [
+    '* OK [HIGHESTMODSEQ 10] Highest',
     '* 1 FETCH (FLAGS (\\Recent) MODSEQ (2))',
     '* 2 FETCH (FLAGS (\\Recent) MODSEQ (3))',
     'a2 OK FETCH completed',
   ]);
-  // FETCH MODSEQ enabled CONDSTORE: STORE replies carry MODSEQ, in the RFC's order.
-  t.same(await a.command('a3 STORE 2 +FLAGS (\\Seen)'), ['* 2 FETCH (MODSEQ (11) FLAGS (\\Seen \\Recent))', 'a3 OK STORE completed']);
+  // FETCH MODSEQ enabled CONDSTORE, the first such command in the selected state, so it reported
+  // HIGHESTMODSEQ; from now on every FETCH a STORE causes carries UID and MODSEQ (RFC 7162 §3.1;
+  // the §3.1.3 examples predate that rule and show no UID).
+  t.same(await a.command('a3 STORE 2 +FLAGS (\\Seen)'), ['* 2 FETCH (UID 2 MODSEQ (11) FLAGS (\\Seen \\Recent))', 'a3 OK STORE completed']);
   t.same(await a.command('a4 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 10)'), [
     '* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (11))',
     'a4 OK UID FETCH completed',
@@ -51,15 +54,15 @@ t.test('FETCH MODSEQ, CHANGEDSINCE, conditional STORE, SEARCH MODSEQ, EXPUNGE an
   await b.command('b1 SELECT INBOX');
   t.same(await b.command('b2 STORE 7,9 +FLAGS.SILENT (\\Flagged)'), ['b2 OK STORE completed'], 'B has not enabled CONDSTORE');
   t.same(await a.command('a8 STORE 7,5,9 (UNCHANGEDSINCE 14) +FLAGS.SILENT (\\Deleted)'), [
-    '* 5 FETCH (MODSEQ (17))',
+    '* 5 FETCH (UID 5 MODSEQ (17))',
     '* 7 FETCH (UID 7 FLAGS (\\Flagged \\Recent) MODSEQ (15))',
     '* 9 FETCH (UID 9 FLAGS (\\Flagged \\Recent) MODSEQ (16))',
     'a8 OK [MODIFIED 7,9] Conditional STORE failed',
   ]);
   t.same(await a.command('a9 UID STORE 7 (UNCHANGEDSINCE 14) +FLAGS (\\Deleted)'), ['a9 OK [MODIFIED 7] Conditional STORE failed'], 'UIDs for UID STORE');
   t.same(await a.command('a10 STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)'), ['a10 OK [MODIFIED 1] Conditional STORE failed'], 'UNCHANGEDSINCE 0 always fails');
-  t.same(await a.command('a11 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (MODSEQ (18) FLAGS (\\Answered \\Recent))', 'a11 OK STORE completed']);
-  t.same(await a.command('a12 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (MODSEQ (18) FLAGS (\\Answered \\Recent))', 'a12 OK STORE completed'], 'no change: same modseq');
+  t.same(await a.command('a11 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (UID 1 MODSEQ (18) FLAGS (\\Answered \\Recent))', 'a11 OK STORE completed']);
+  t.same(await a.command('a12 STORE 1 (UNCHANGEDSINCE 100) +FLAGS (\\Answered)'), ['* 1 FETCH (UID 1 MODSEQ (18) FLAGS (\\Answered \\Recent))', 'a12 OK STORE completed'], 'no change: same modseq');
   t.same(await a.command('a13 STORE 1 (UNCHANGEDSINCE 100) +FLAGS.SILENT (\\Answered)'), ['a13 OK STORE completed'], 'no change, silent: nothing');
   t.same(await a.command('a14 STORE 1 (UNCHANGEDSINCE x) +FLAGS (\\Answered)'), ['a14 BAD Invalid mod-sequence value']);
   t.same(await a.command('a15 STORE 1 (CHANGEDSINCE 1) +FLAGS (\\Answered)'), ['a15 BAD Unknown STORE modifier']);
@@ -145,4 +148,13 @@ t.test('a FETCH that sets \\Seen tells a CONDSTORE client the new MODSEQ', async
   t.same(await c.command('a3 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen \\Recent) MODSEQ (11))', 'a3 OK FETCH completed']);
   t.same(await c.command('a4 FETCH 1 (BODY[TEXT])'), ['* 1 FETCH (BODY[TEXT] {11}\r\nHi there.\r\n)', 'a4 OK FETCH completed'], 'already seen');
   t.same(await c.command('a5 FETCH 2 (MODSEQ BODY[TEXT])'), ['* 2 FETCH (MODSEQ (12) BODY[TEXT] {11}\r\nHi there.\r\n FLAGS (\\Seen \\Recent))', 'a5 OK FETCH completed']);
+});
+
+t.test('SELECT (CONDSTORE) over a selected mailbox reports HIGHESTMODSEQ once, for the new one (RFC 7162 §3.1)', async (t) => {
+  const h = await mailboxOfNine(t);
+  const c = await h.loggedIn();
+  await c.command('a SELECT INBOX');
+  const reselected = await c.command('b SELECT INBOX (CONDSTORE)');
+  t.same(reselected.filter((line) => line.includes('HIGHESTMODSEQ')), ['* OK [HIGHESTMODSEQ 10] Highest']);
+  t.same(await c.command('c FETCH 1 (MODSEQ)'), ['* 1 FETCH (MODSEQ (2))', 'c OK FETCH completed'], 'not again');
 });

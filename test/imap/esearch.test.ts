@@ -38,7 +38,11 @@ t.test('ESEARCH result options (RFC 4731 §3.1 examples)', async (t) => {
   t.same(await c.command('A287 SEARCH RETURN (MIN MAX ALL COUNT) SUBJECT nothing'), ['* ESEARCH (TAG "A287") COUNT 0', 'A287 OK SEARCH completed'], 'no MIN, MAX or ALL without matches');
   t.same(await c.command('A288 UID SEARCH RETURN (ALL) SUBJECT nothing'), ['* ESEARCH (TAG "A288") UID', 'A288 OK UID SEARCH completed']);
   t.same(await c.command('A289 SEARCH RETURN (PARTIAL 1:5) ALL'), ['A289 BAD Unknown SEARCH RETURN option']);
-  t.same(await c.command(`A290 SEARCH RETURN (ALL) MODSEQ 1 ${PROGRAM}`), ['* ESEARCH (TAG "A290") ALL 2,10:11 MODSEQ 12', 'A290 OK SEARCH completed'], 'RFC 7162 §3.1.5');
+  t.same(await c.command(`A290 SEARCH RETURN (ALL) MODSEQ 1 ${PROGRAM}`), [
+    '* OK [HIGHESTMODSEQ 12] Highest',
+    '* ESEARCH (TAG "A290") ALL 2,10:11 MODSEQ 12',
+    'A290 OK SEARCH completed',
+  ], 'RFC 7162 §3.1.5; the first CONDSTORE-enabling command when selected reports HIGHESTMODSEQ (§3.1)');
   t.same(await c.command(`A291 SEARCH RETURN (MIN) MODSEQ 1 ${PROGRAM}`), ['* ESEARCH (TAG "A291") MIN 2 MODSEQ 3', 'A291 OK SEARCH completed'], 'MODSEQ of the message returned');
 });
 

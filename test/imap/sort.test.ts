@@ -88,7 +88,7 @@ t.test('UID SORT, ESORT and errors', async (t) => {
   t.same(await c.command('a5 SORT RETURN (COUNT) (DATE) UTF-8 SUBJECT nothing'), ['* ESEARCH (TAG "a5") COUNT 0', 'a5 OK SORT completed']);
   t.same(await c.command('a6 SORT RETURN (SAVE) (DATE) UTF-8 SUBJECT alpha'), ['a6 OK SORT completed']);
   t.same(await c.command('a7 UID SEARCH $'), ['* SEARCH 3 4 5', 'a7 OK UID SEARCH completed']);
-  t.same(await c.command('a8 SORT (DATE) UTF-8 MODSEQ 1'), ['* SORT 3 2 1 4 (MODSEQ 6)', 'a8 OK SORT completed']);
+  t.same(await c.command('a8 SORT (DATE) UTF-8 MODSEQ 1'), ['* OK [HIGHESTMODSEQ 8] Highest', '* SORT 3 2 1 4 (MODSEQ 6)', 'a8 OK SORT completed']);
   t.match((await c.command('b1 SORT (DATE) KOI8-R ALL'))[0], /^b1 NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/);
   t.same(await c.command('b2 SORT (DATE) ALL'), ['b2 BAD Missing charset or search keys']);
   t.same(await c.command('b3 SORT (SPEED) UTF-8 ALL'), ['b3 BAD Unknown sort key SPEED']);

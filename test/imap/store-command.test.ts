@@ -36,7 +36,10 @@ t.test('STORE and UID STORE', async (t) => {
   t.same(await c.command('g UID STORE 5 +FLAGS (\\Seen)'), ['g OK UID STORE completed'], 'missing UID ignored');
   t.same(await c.command('h STORE 1 +FLAGS (\\Recent)'), ['h BAD Invalid flag \\Recent']);
   t.same(await c.command('i STORE 1 REPLACE (\\Seen)'), ['i BAD Unknown STORE data item REPLACE']);
-  t.same(await c.command('j STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)'), ['j OK [MODIFIED 1] Conditional STORE failed'], 'CONDSTORE: store-command-condstore.test.ts');
+  t.same(await c.command('j STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)'), [
+    '* OK [HIGHESTMODSEQ 10] Highest',
+    'j OK [MODIFIED 1] Conditional STORE failed',
+  ], 'CONDSTORE: store-command-condstore.test.ts');
   t.same(await c.command('k STORE 3 +FLAGS (\\Seen)'), ['k BAD Invalid message sequence number']);
   t.same(await c.command('l NOOP'), ['l OK NOOP completed'], 'own changes are not echoed again');
 });

@@ -36,10 +36,10 @@ function switchOn(session: Session, name: (typeof ENABLEABLE)[number]): void {
       break;
     case 'QRESYNC':
       session.qresync = true;
-      session.condstore = true;
+      session.enableCondstore();
       break;
     case 'CONDSTORE':
-      session.condstore = true;
+      session.enableCondstore();
       break;
     case 'IMAP4rev2':
       session.rev2 = true;

@@ -63,7 +63,7 @@ async function runFetch(session: Session, { set, request }: FetchArgs, options: 
     if (!session.qresync) throw imapBad('VANISHED needs ENABLE QRESYNC first');
     sendVanishedEarlier(session, await vanishedSince(session, view, request.changedSince!, set));
   }
-  if (request.changedSince !== undefined || request.items.some((item) => item.name === 'MODSEQ')) session.condstore = true;
+  if (request.changedSince !== undefined || request.items.some((item) => item.name === 'MODSEQ')) session.enableCondstore();
   let targets = view.resolve(set, options);
   if (request.changedSince !== undefined) targets = targets.filter((message) => message.meta.modseq > request.changedSince!);
 

@@ -18,7 +18,7 @@ import type { Session } from '../session.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
 async function runSearch(session: Session, request: SearchRequest, options: { uid: boolean; tag: string }): Promise<void> {
-  if (request.usesModseq) session.condstore = true;
+  if (request.usesModseq) session.enableCondstore();
   const found = await findMatches(session, request);
   const returnOptions = request.returnOptions ?? (session.rev2 ? ['ALL'] : null);
   if (returnOptions) {

@@ -40,11 +40,12 @@ export function parseSelectArguments(args: Token[], encoding: ParseContext): Sel
 export async function openMailbox(session: Session, args: SelectArgs, options: { readOnly: boolean }): Promise<CommandResult> {
   const { parameters } = args;
   if (parameters.qresync && !session.qresync) throw imapBad('QRESYNC needs ENABLE QRESYNC first');
-  if (parameters.condstore) session.condstore = true;
   if (session.selected) {
     session.leaveMailbox();
     if (session.qresync || session.rev2) session.sendStatus('OK', 'Previous mailbox is now closed', 'CLOSED');
   }
+  // After leaving the previous mailbox: this SELECT reports HIGHESTMODSEQ itself.
+  if (parameters.condstore) session.enableCondstore();
   const mailbox = await session.store.getMailbox(session.account, args.name);
   if (!mailbox) throw imapNo('No such mailbox', 'NONEXISTENT');
   const view = await session.open(mailbox, options);

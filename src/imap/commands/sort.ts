@@ -70,7 +70,7 @@ function sortCommand(options: { uid: boolean }): CommandSpec<Saving<SortArgs>> {
         throw args.failed;
       }
       const { criteria, request } = args.parsed;
-      if (request.usesModseq) session.condstore = true;
+      if (request.usesModseq) session.enableCondstore();
       try {
         const found = await findMatches(session, request);
         const sorted = sortMessages(await withSortKeys(session, found, needsSummaries(criteria, found)), criteria) as ViewMessage[];

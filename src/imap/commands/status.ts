@@ -95,7 +95,7 @@ export const status = defineCommand<StatusArgs>({
   async run(session, { mailbox: name, items }) {
     const mailbox = await session.store.getMailbox(session.account, name);
     if (!mailbox) throw imapNo('No such mailbox', 'NONEXISTENT');
-    if (items.includes('HIGHESTMODSEQ')) session.condstore = true;
+    if (items.includes('HIGHESTMODSEQ')) session.enableCondstore();
     const values = await statusValues(session, mailbox, items);
     session.send(atom('STATUS'), mailboxNameValue(mailbox.name, session.names), values);
     return { text: 'STATUS completed' };

@@ -37,7 +37,7 @@ const OPERATIONS: Record<string, FlagOperation> = { '+FLAGS': 'add', '-FLAGS': '
 /** Runs the STORE; returns the [MODIFIED ...] code when UNCHANGEDSINCE refused some messages. */
 async function runStore(session: Session, args: StoreArgs, options: { uid: boolean }): Promise<string | null> {
   const view = session.mailbox;
-  if (args.unchangedSince !== undefined) session.condstore = true;
+  if (args.unchangedSince !== undefined) session.enableCondstore();
   if (view.readOnly) throw imapNo('Mailbox is read-only');
   const targets = view.resolve(args.set, options);
   if (targets.length === 0) return null;
@@ -58,7 +58,8 @@ async function runStore(session: Session, args: StoreArgs, options: { uid: boole
     if (seq === 0 || modified.has(uid)) continue;
     if (args.silent && !(session.condstore && changed.has(uid))) continue;
     const meta = view.at(seq);
-    const items: ImapValue[] = options.uid ? [atom('UID'), uid] : [];
+    // With CONDSTORE on, every FETCH a STORE causes carries UID and MODSEQ (RFC 7162 §3.1).
+    const items: ImapValue[] = options.uid || session.condstore ? [atom('UID'), uid] : [];
     if (session.condstore) items.push(atom('MODSEQ'), [meta.modseq]);
     if (!args.silent) items.push(atom('FLAGS'), renderFlags(meta.flags, view.isRecent(uid)));
     session.send(seq, atom('FETCH'), items);

@@ -37,7 +37,7 @@ function threadCommand(options: { uid: boolean }): CommandSpec<ThreadArgs> {
     },
     async run(session, { algorithm, request }) {
       if (options.uid) session.announceUpdates({ allowExpunge: true });
-      if (request.usesModseq) session.condstore = true;
+      if (request.usesModseq) session.enableCondstore();
       const found = await withSortKeys(session, await findMatches(session, request), true);
       const inputs: ThreadInput[] = found.map((message) => {
         const keys = message.keys ?? NO_SORT_KEYS;
