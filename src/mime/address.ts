@@ -6,7 +6,8 @@
  * Invariants:
  * - Names keep their raw form (RFC 2047 encoded words stay encoded, 8-bit stays as is); quoted
  *   strings are unquoted, words are joined with one space where the header had whitespace.
- * - Without a display name, the first comment serves as the name (`user@host (Real Name)`).
+ * - Without a display name, the first comment serves as the name (`user@host (Real Name)`),
+ *   but never one inside angle brackets (`<user (note)@host>` has no name).
  * - A missing domain is sent as host "" and never as NIL: NIL host marks group syntax
  *   (RFC 3501 §7.4.2), so a bare `user` would otherwise open a phantom group.
  * - Any input, however broken, yields a list (possibly empty) and never throws.
@@ -133,7 +134,9 @@ function mailbox(tokens: Token[]): SExp[] | null {
       adl = joinRaw(inner.slice(0, colon));
       spec = inner.slice(colon + 1);
     }
-    const name = phrase(tokens.slice(0, open)) ?? firstComment(tokens);
+    // Comments inside the angle brackets are CFWS around the addr-spec, not a name
+    // (RFC 5322 §3.4): only one outside them can stand in for a missing display name.
+    const name = phrase(tokens.slice(0, open)) ?? firstComment([...tokens.slice(0, open), ...tokens.slice(close + 1)]);
     const [local, host] = addrSpec(spec);
     return [name, adl, local, host];
   }

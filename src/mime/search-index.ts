@@ -4,7 +4,8 @@
  * (RFC 9051 §6.4.4: string keys are case-insensitive substring matches on decoded text).
  *
  * - Search fields: the decoded, folded values of From, To, Cc, Bcc and Subject, every occurrence
- *   (the header keys clients use; HEADER with any other field still reads the header block).
+ *   (the header keys clients use; HEADER with any other field still reads the header block),
+ *   plus for the address fields each address's `mailbox@host` where the text lacks it.
  * - Search text: the decoded, folded header text, one LF, then the decoded, folded text of the
  *   body's text parts, as UTF-8. Folding turns every white-space run (LF included) into one
  *   space, so neither half holds an LF and no folded needle can match across the two: TEXT
@@ -14,6 +15,7 @@
  * white-space runs as one space); matching on UTF-8 octets equals matching on the strings,
  * because UTF-8 is self-synchronising. Pure: no I/O, never throws on malformed input.
  */
+import { parseAddressList } from './address.js';
 import { decodeHeaderValue, headerValues } from './headers.js';
 import { textParts } from './text.js';
 import type { ParsedMessage } from './types.js';
@@ -37,8 +39,29 @@ export function isSearchField(field: string): field is SearchField {
 /** Folded decoded values of the search fields, from the header block. */
 export function searchFields(header: Buffer): SearchFields {
   const fields = {} as SearchFields;
-  for (const field of SEARCH_FIELDS) fields[field] = headerValues(header, field).map((value) => foldForSearch(decodeHeaderValue(value)));
+  for (const field of SEARCH_FIELDS) fields[field] = searchFieldValues(headerValues(header, field), field);
   return fields;
+}
+
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['from', 'to', 'cc', 'bcc']);
+
+/**
+ * Folded decoded values of one search field. FROM/TO/CC/BCC match "the envelope structure's
+ * field" (RFC 9051 §6.4.4), so each address also adds its `mailbox@host` as the ENVELOPE gives
+ * it when the header text does not hold it as such (`<user (note)@ host>`, obsolete routes).
+ */
+export function searchFieldValues(rawValues: string[], field: string): string[] {
+  const values = rawValues.map((value) => foldForSearch(decodeHeaderValue(value)));
+  if (!ADDRESS_FIELDS.has(field)) return values;
+  for (const raw of rawValues) {
+    for (const address of parseAddressList(raw) ?? []) {
+      const [, , mailbox, host] = address as (string | null)[];
+      if (typeof mailbox !== 'string' || mailbox === '' || typeof host !== 'string') continue;
+      const spec = foldForSearch(host === '' ? mailbox : `${mailbox}@${host}`);
+      if (!values.some((value) => value.includes(spec))) values.push(spec);
+    }
+  }
+  return values;
 }
 
 /** The whole header, unfolded, each field decoded, then folded. */
