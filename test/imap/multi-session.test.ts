@@ -108,3 +108,16 @@ t.test('IDLE errors and disconnects', async (t) => {
   await appendMessage(b, 'g', 'INBOX', sampleMessage('After'));
   t.same(await b.command('h NOOP'), ['h OK NOOP completed'], 'the server carries on');
 });
+
+t.test('STORE .SILENT still reports a change another session made meanwhile (RFC 9051 §6.4.6 Note)', async (t) => {
+  const h = await startServer(t);
+  const a = await h.loggedIn();
+  const b = await h.loggedIn();
+  await appendMessage(a, 'a0', 'INBOX', sampleMessage('One'));
+  await a.command('a1 SELECT INBOX');
+  await b.command('b1 SELECT INBOX');
+  await b.command('b2 STORE 1 +FLAGS.SILENT (\\Flagged)');
+  t.same(await a.command('a2 STORE 1 +FLAGS.SILENT (\\Seen)'), ['* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))', 'a2 OK STORE completed']);
+  t.same(await a.command('a3 NOOP'), ['a3 OK NOOP completed'], 'told once');
+  t.same(await a.command('a4 STORE 1 +FLAGS.SILENT (\\Answered)'), ['a4 OK STORE completed'], 'no surprise: silent');
+});

@@ -12,6 +12,9 @@
  *   above n (0: every message) and lists those in the tagged OK's [MODIFIED set], as sequence
  *   numbers, or UIDs for UID STORE; they get no FETCH.
  * - The view records the new flags and modseqs, so the store's echo event is not announced again.
+ *   Even with .SILENT, a message whose new flags are not just what the client knew plus its own
+ *   change (another session changed it meanwhile) gets its FETCH FLAGS: the client would never
+ *   learn of that change otherwise (RFC 9051 §6.4.6 Note).
  * - STORE (not UID STORE) never causes EXPUNGE responses (RFC 3501 §7.4.1).
  */
 import { imapBad, imapNo } from '../../errors.js';
@@ -47,26 +50,45 @@ async function runStore(session: Session, args: StoreArgs, options: { uid: boole
     flags: args.flags,
     ...(args.unchangedSince !== undefined ? { unchangedSince: args.unchangedSince } : {}),
   });
+  // What the client believes each message's flags will be: what it was told, plus its change.
+  const expected = new Map(targets.map((message) => [message.meta.uid, applyOperation(message.meta.flags, args.op, args.flags)]));
   view.applyFlagChanges(result.changed);
   // A new keyword is announced even for .SILENT: later FETCHes show it (selected.ts).
   const flagsUpdate = view.flagsUpdate(result.changed.map((change) => change.flags));
   if (flagsUpdate) session.send(...flagsUpdate);
   const changed = new Set(result.changed.map((change) => change.uid));
+  const surprising = new Set(result.changed.filter((change) => !sameFlags(change.flags, expected.get(change.uid) ?? [])).map((change) => change.uid));
   const modified = new Set(result.modified);
   for (const uid of uids) {
     const seq = view.seqOfUid(uid);
     if (seq === 0 || modified.has(uid)) continue;
-    if (args.silent && !(session.condstore && changed.has(uid))) continue;
+    const tellFlags = !args.silent || surprising.has(uid);
+    if (!tellFlags && !(session.condstore && changed.has(uid))) continue;
     const meta = view.at(seq);
     // With CONDSTORE on, every FETCH a STORE causes carries UID and MODSEQ (RFC 7162 §3.1).
     const items: ImapValue[] = options.uid || session.condstore ? [atom('UID'), uid] : [];
     if (session.condstore) items.push(atom('MODSEQ'), [meta.modseq]);
-    if (!args.silent) items.push(atom('FLAGS'), renderFlags(meta.flags, view.isRecent(uid)));
+    if (tellFlags) items.push(atom('FLAGS'), renderFlags(meta.flags, view.isRecent(uid)));
     session.send(seq, atom('FETCH'), items);
   }
   if (modified.size === 0) return null;
   const numbers = options.uid ? [...modified].sort((a, b) => a - b) : targets.filter((m) => modified.has(m.meta.uid)).map((m) => m.seq);
   return `MODIFIED ${formatSequenceSet(numbers)}`;
+}
+
+/** The flags after `op` on `current`, flag names compared case-insensitively (as the store does). */
+function applyOperation(current: readonly string[], op: FlagOperation, flags: readonly string[]): string[] {
+  const named = new Set(flags.map((flag) => flag.toLowerCase()));
+  if (op === 'set') return [...flags];
+  if (op === 'remove') return current.filter((flag) => !named.has(flag.toLowerCase()));
+  const present = new Set(current.map((flag) => flag.toLowerCase()));
+  return [...current, ...flags.filter((flag) => !present.has(flag.toLowerCase()))];
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a.map((flag) => flag.toLowerCase()));
+  const right = new Set(b.map((flag) => flag.toLowerCase()));
+  return left.size === right.size && [...left].every((flag) => right.has(flag));
 }
 
 /** `(UNCHANGEDSINCE mod-sequence-valzer)` (RFC 7162 §7 `store-modifier`). */
