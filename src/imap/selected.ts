@@ -28,8 +28,8 @@
  *   The announced list only grows while the mailbox is selected, so no FLAGS response drops a
  *   keyword that a message the client knows may still carry.
  * - \Recent (RFC 3501 §2.3.2) is held as UID ranges, not per message: the ranges this session
- *   claimed (Store.claimRecent), normally one contiguous range; a read-only view instead holds
- *   one open-ended range from the mailbox's first unclaimed UID. It is rendered, never stored.
+ *   claimed (Store.claimRecent), normally one contiguous range; a read-only view holds those it
+ *   found unclaimed when notified (Store.peekRecent). It is rendered, never stored.
  */
 import type { FlagChange, Mailbox, MessageMeta, StoreEvent } from '../store/types.js';
 import { MAILBOX_FLAGS } from './arguments.js';

@@ -15,7 +15,9 @@
  *   UIDs (Store.claimRecent), and so does every new-mail event while selected read-write, so the
  *   first session notified of a message is the one that sees it \Recent. New mail is announced
  *   only once its claim is settled, so EXISTS and the FLAGS that follow agree. A read-only view
- *   claims nothing: every UID from the first unclaimed one on is \Recent there.
+ *   claims nothing: it sees \Recent on the UIDs still unclaimed when it is notified
+ *   (Store.peekRecent), read after the claims of read-write sessions notified by the same event,
+ *   so a message a read-write session was told of is \Recent there only.
  */
 import { imapNo } from '../errors.js';
 import type { TrafficCounter } from '../audit/events.js';
@@ -222,12 +224,9 @@ export class Session {
       // Read once the view receives events: a change after this read is queued (RFC 7162 §3.1.2.1).
       const current = await this.store.getMailboxById(mailbox.id);
       view.load(await this.store.listMessages(mailbox.id), current?.highestModSeq ?? mailbox.highestModSeq);
-      if (!this.rev2 && options.readOnly) {
-        const marker = current ?? mailbox;
-        view.addRecent(marker.firstRecentUid ?? marker.uidNext, Infinity);
-      } else if (!this.rev2) {
-        // After the listing: every message in it is either claimed here or already claimed elsewhere.
-        this.claimRecent(view);
+      if (!this.rev2) {
+        // After the listing: every message in it is either claimed (or peeked at) here or already claimed elsewhere.
+        this.trackRecent(view);
         await this.settleClaims();
       }
     } catch (error) {
@@ -258,7 +257,7 @@ export class Session {
     if (!view || event.account !== this.user || event.mailboxId !== view.mailboxId) return;
     switch (event.kind) {
       case 'append':
-        if (!view.readOnly && !this.rev2) this.claimRecent(view);
+        if (!this.rev2) this.trackRecent(view);
         view.queue(event);
         break;
       case 'flags':
@@ -277,11 +276,20 @@ export class Session {
     if (this.idling) void this.announceWhileIdling();
   }
 
-  /** Claims \Recent for the view's mailbox, after any claim already running. */
-  private claimRecent(view: SelectedMailbox): void {
+  /**
+   * Claims \Recent for the view's mailbox (read-write) or reads what is still unclaimed
+   * (read-only), after any claim already running. A read-only view first lets this turn of the
+   * event loop end, so that read-write sessions told of the same change have queued their claims
+   * in the store's writer lane before its read.
+   */
+  private trackRecent(view: SelectedMailbox): void {
     const previous = this.claims ?? Promise.resolve();
     const claim = previous
-      .then(() => this.store.claimRecent(view.mailboxId))
+      .then(() =>
+        view.readOnly
+          ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.store.peekRecent(view.mailboxId))
+          : this.store.claimRecent(view.mailboxId),
+      )
       .then(
         ({ from, to }) => view.addRecent(from, to),
         (error: unknown) => this.log.warn({ evt: 'imap.recent-claim-failed', err: error }, 'could not claim \\Recent'),

@@ -78,6 +78,12 @@ export interface MessageMeta {
   flags: string[];
   /** INTERNALDATE, epoch ms. */
   internalDate: number;
+  /**
+   * The zone INTERNALDATE was given in (APPEND's date-time), minutes east of UTC: FETCH renders
+   * the date in it and SEARCH BEFORE/ON/SINCE compare its calendar day (RFC 9051 §2.3.3,
+   * §6.4.4). Absent (most messages: delivered, or appended in +0000) reads as +0000.
+   */
+  internalZone?: number;
   /** Exact size in octets of the stored message (RFC822.SIZE), never 0. */
   size: number;
   /** Reference to the stored bytes, shared by every copy of the message. */
@@ -113,6 +119,8 @@ export interface AppendOptions {
   flags?: string[];
   /** epoch ms; defaults to now. */
   internalDate?: number;
+  /** MessageMeta.internalZone: minutes east of UTC, an integer within ±5999 (`+hhmm`); defaults to +0000. */
+  internalZone?: number;
   /** deliver only: audit entries written in the delivery's own batch, built from its result. */
   trail?: (delivered: Delivered[]) => AuditWrite;
   /**
@@ -217,6 +225,11 @@ export interface Store {
    * calling session is the first to be notified (\Recent, RFC 3501 §2.3.2).
    */
   claimRecent(mailboxId: string): Promise<{ from: number; to: number }>;
+  /**
+   * The UIDs no session has claimed yet, `from` through `to` inclusive, without claiming them
+   * (a read-only session's \Recent). Ordered with writes: a claim issued before it is seen.
+   */
+  peekRecent(mailboxId: string): Promise<{ from: number; to: number }>;
   createMailbox(account: string, name: string, options?: { specialUse?: SpecialUse | null }): Promise<Mailbox>;
   /** RFC 9051 §6.3.4: INBOX cannot be deleted ('protected'). */
   deleteMailbox(account: string, name: string): Promise<void>;

@@ -55,6 +55,22 @@ t.test('EXAMINE shows the unclaimed messages as \\Recent without claiming them',
   t.equal(recentLine(await a.command('a3 EXAMINE INBOX')), '* 0 RECENT');
 });
 
+t.test('new mail a read-write session was told of is not \\Recent in an EXAMINE session', async (t) => {
+  const h = await startServer(t);
+  const reader = await h.loggedIn();
+  const writer = await h.loggedIn();
+  t.equal(recentLine(await reader.command('r1 EXAMINE INBOX')), '* 0 RECENT');
+  await writer.command('w1 SELECT INBOX');
+  await deliver(h, 1);
+  t.same(await writer.command('w2 NOOP'), ['* 1 EXISTS', '* 1 RECENT', 'w2 OK NOOP completed']);
+  t.same(await reader.command('r2 NOOP'), ['* 1 EXISTS', '* 0 RECENT', 'r2 OK NOOP completed']);
+  t.same(await reader.command('r3 FETCH 1 (FLAGS)'), ['* 1 FETCH (FLAGS ())', 'r3 OK FETCH completed']);
+  await writer.command('w3 CLOSE');
+  await deliver(h, 1);
+  t.same(await reader.command('r4 NOOP'), ['* 2 EXISTS', '* 1 RECENT', 'r4 OK NOOP completed'], 'unclaimed new mail is \\Recent there');
+  t.same(await reader.command('r5 FETCH 2 (FLAGS)'), ['* 2 FETCH (FLAGS (\\Recent))', 'r5 OK FETCH completed']);
+});
+
 t.test('STATUS RECENT counts the messages no read-write session has claimed', async (t) => {
   const h = await startServer(t);
   const a = await h.loggedIn();

@@ -750,6 +750,15 @@ export class LevelStore implements Store {
     });
   }
 
+  async peekRecent(mailboxId: string): Promise<{ from: number; to: number }> {
+    // In the writer lane: claims queued before this read have moved the marker.
+    return this.lane.run(async () => {
+      const mailbox = await this.mailboxState(mailboxId);
+      if (!mailbox) throw notFound(`Mailbox ${mailboxId}`);
+      return { from: mailbox.firstRecentUid ?? mailbox.uidNext, to: mailbox.uidNext - 1 };
+    });
+  }
+
   async createMailbox(account: string, name: string, options: { specialUse?: SpecialUse | null } = {}): Promise<Mailbox> {
     const address = account.toLowerCase();
     // RFC 9051 §6.3.4: a trailing delimiter only declares the intent to create inferiors.
