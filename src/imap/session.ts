@@ -278,18 +278,20 @@ export class Session {
 
   /**
    * Claims \Recent for the view's mailbox (read-write) or reads what is still unclaimed
-   * (read-only), after any claim already running. A read-only view first lets this turn of the
-   * event loop end, so that read-write sessions told of the same change have queued their claims
-   * in the store's writer lane before its read.
+   * (read-only). The claim enters the store's writer lane at once, in the same turn of the event
+   * loop as the change that caused it; a read-only view first lets that turn end, so that the
+   * read-write sessions told of the same change have queued their claims before its read. The
+   * results are applied in order, after any claim already running.
    */
   private trackRecent(view: SelectedMailbox): void {
+    const request = view.readOnly
+      ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.store.peekRecent(view.mailboxId))
+      : this.store.claimRecent(view.mailboxId);
+    // Handled in the chain below, possibly after a later turn: not an unhandled rejection meanwhile.
+    request.catch(() => undefined);
     const previous = this.claims ?? Promise.resolve();
     const claim = previous
-      .then(() =>
-        view.readOnly
-          ? new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.store.peekRecent(view.mailboxId))
-          : this.store.claimRecent(view.mailboxId),
-      )
+      .then(() => request)
       .then(
         ({ from, to }) => view.addRecent(from, to),
         (error: unknown) => this.log.warn({ evt: 'imap.recent-claim-failed', err: error }, 'could not claim \\Recent'),
