@@ -17,6 +17,9 @@
  *   cannot). FETCH returns such content as literal8 (fetch/render.ts).
  * - The parser collects every literal before handing over the command, so all messages of one
  *   APPEND together are bounded by the command size limit.
+ * - The date-time's zone is kept with the internal date (AppendOptions.internalZone), so FETCH
+ *   INTERNALDATE shows it as given and SEARCH BEFORE/ON/SINCE use its calendar day
+ *   (RFC 9051 §2.3.3, §6.4.4), as Dovecot does. Without a date-time the message gets now, +0000.
  */
 import { imapBad, imapNo, StoreError } from '../../errors.js';
 import type { AppendOptions, Delivered } from '../../store/types.js';
@@ -28,8 +31,15 @@ import { AUTHENTICATED, defineCommand } from './types.js';
 
 interface AppendMessage {
   flags: string[];
-  internalDate?: number;
+  internalDate?: DateTime;
   message: Buffer;
+}
+
+/** A `date-time` as given: the instant, and the zone it was written in. */
+export interface DateTime {
+  epochMs: number;
+  /** Minutes east of UTC (`+0200` is 120, `-0800` is -480). */
+  zoneMinutes: number;
 }
 
 interface AppendArgs {
@@ -41,7 +51,7 @@ const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', '
 const DATE_TIME = /^ ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
 
 /** `date-time` (RFC 3501 §9): "dd-Mon-yyyy hh:mm:ss +zzzz", the day possibly space-padded. */
-export function parseDateTime(text: string): number {
+export function parseDateTime(text: string): DateTime {
   const match = DATE_TIME.exec(text);
   const month = match ? MONTHS.indexOf(match[2].toUpperCase()) : -1;
   if (!match || month === -1) throw imapBad('Invalid date-time');
@@ -50,7 +60,7 @@ export function parseDateTime(text: string): number {
   const zone = (match[7] === '-' ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
   const utc = Date.UTC(year, month, day, hours, minutes, seconds) - zone * 60_000;
   if (new Date(Date.UTC(year, month, day)).getUTCDate() !== day) throw imapBad('Invalid date-time');
-  return utc;
+  return { epochMs: utc, zoneMinutes: zone };
 }
 
 /**
@@ -61,7 +71,7 @@ function appendMessage(tokens: Token[], start: number, utf8: boolean): { message
   let i = start;
   let flags: string[] = [];
   if (tokens[i]?.type === 'list') flags = flagsArgument((tokens[i++] as Extract<Token, { type: 'list' }>).items);
-  let internalDate: number | undefined;
+  let internalDate: DateTime | undefined;
   const date = tokens[i];
   if (date?.type === 'string' && !date.literal && i + 1 < tokens.length) {
     internalDate = parseDateTime(date.value.toString('latin1'));
@@ -104,7 +114,11 @@ export const append = defineCommand<AppendArgs>({
     await session.context.quotas.checkRoom(session.account, total);
     let delivered: Delivered[];
     try {
-      const options = (m: AppendMessage): AppendOptions => ({ flags: m.flags, internalDate: m.internalDate });
+      const options = (m: AppendMessage): AppendOptions => ({
+        flags: m.flags,
+        internalDate: m.internalDate?.epochMs,
+        internalZone: m.internalDate?.zoneMinutes,
+      });
       delivered =
         messages.length === 1
           ? [await session.store.append(session.account, target.name, messages[0].message, options(messages[0]))]

@@ -5,6 +5,8 @@
  *
  * Invariants:
  * - RFC822.SIZE is exactly meta.size (never recomputed: Thunderbird deletes on a wrong size).
+ * - INTERNALDATE is shown in the zone APPEND gave it (meta.internalZone), else +0000
+ *   (RFC 9051 §2.3.3); SAVEDATE is always +0000.
  * - \Recent is never stored: it is rendered from the session's claim (RenderFetchOptions.recent),
  *   which IMAP4rev2 sessions never have (RFC 9051 dropped it).
  * - Partial ranges answer with the origin only and a shorter literal when the data ends first;
@@ -70,7 +72,7 @@ function renderItem(item: FetchItem, message: FetchMessage, recent: boolean): Im
     case 'FLAGS':
       return renderFlags(meta.flags, recent);
     case 'INTERNALDATE':
-      return formatDateTime(meta.internalDate);
+      return formatDateTime(meta.internalDate, meta.internalZone);
     case 'RFC822.SIZE':
       return meta.size;
     case 'MODSEQ':
@@ -114,15 +116,18 @@ export function renderFlags(flags: string[], recent = false): ImapValue[] {
 }
 
 /**
- * `date-time` (RFC 3501 §9): "17-Jul-1996 02:44:25 -0700". We keep times in UTC, so the zone
- * is always +0000; the day is zero-padded (the `2DIGIT` form of date-day-fixed).
+ * `date-time` (RFC 3501 §9): "17-Jul-1996 02:44:25 -0700", the local time in `zoneMinutes`
+ * (minutes east of UTC: the zone APPEND gave, MessageMeta.internalZone; +0000 when absent). The
+ * day is zero-padded (the `2DIGIT` form of date-day-fixed).
  */
-export function formatDateTime(epochMs: number): string {
-  const date = new Date(epochMs);
+export function formatDateTime(epochMs: number, zoneMinutes = 0): string {
+  const date = new Date(epochMs + zoneMinutes * 60_000);
   const pad = (n: number) => String(n).padStart(2, '0');
+  const offset = Math.abs(zoneMinutes);
+  const zone = `${zoneMinutes < 0 ? '-' : '+'}${pad(Math.floor(offset / 60))}${pad(offset % 60)}`;
   return (
     `${pad(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${String(date.getUTCFullYear()).padStart(4, '0')} ` +
-    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`
+    `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} ${zone}`
   );
 }
 

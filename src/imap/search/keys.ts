@@ -4,8 +4,9 @@
  * RFC 5032, `$` per RFC 5182.
  *
  * Invariants: strings are already decoded to JS strings (the search charset is UTF-8 or its
- * subset US-ASCII); dates are whole UTC days since the epoch, because SEARCH compares dates
- * "disregarding time and timezone".
+ * subset US-ASCII); dates are whole days since the epoch (the key's calendar date counted as a
+ * UTC day), because SEARCH compares dates "disregarding time and timezone": match.ts compares
+ * them with the message's date in its own zone.
  */
 import type { SequenceSet } from '../protocol/sequence.js';
 

@@ -5,8 +5,10 @@
  * - String keys are case-insensitive substring matches on decoded text, white space runs read
  *   as one space: header values are RFC 2047-decoded (addresses match on the whole field,
  *   display name included), BODY on the decoded text parts, TEXT on the header and the body.
- * - Dates compare whole days in UTC: BEFORE/ON/SINCE the internal date, SENT* the Date header
- *   (a message without a usable Date header matches no SENT* key).
+ * - Dates compare whole days "disregarding time and timezone": BEFORE/ON/SINCE the day of the
+ *   internal date as INTERNALDATE shows it, in the zone APPEND gave (meta.internalZone, else
+ *   UTC); SENT* the Date header in UTC (a message without a usable Date header matches no SENT*
+ *   key); SAVED* the save date in UTC.
  * - A message is read lazily: headers and body text are decoded at most once per call, and
  *   only when a key asks for them, so `needs` from the parser is enough.
  */
@@ -73,7 +75,13 @@ function evaluate(key: SearchKey, view: MessageView, context: SearchContext): bo
       return view.headerText().includes(needle) || view.bodyText().includes(needle);
     }
     case 'date': {
-      const epochMs = key.field === 'internal' ? meta.internalDate : key.field === 'saved' ? meta.savedAt : view.parsed().sentDate;
+      // The internal date's day is the one INTERNALDATE shows, in the zone it was appended with.
+      const epochMs =
+        key.field === 'internal'
+          ? meta.internalDate + (meta.internalZone ?? 0) * 60_000
+          : key.field === 'saved'
+            ? meta.savedAt
+            : view.parsed().sentDate;
       if (epochMs === null) return false;
       const day = Math.floor(epochMs / DAY_MS);
       if (key.op === 'before') return day < key.day;

@@ -188,6 +188,19 @@ function headerLength(raw: Buffer): number {
   return blank < 0 ? raw.length : blank + 4;
 }
 
+/** The largest zone a `date-time` can write (`±hhmm`, RFC 3501 §9), in minutes. */
+const MAX_ZONE_MINUTES = 99 * 60 + 59;
+
+/**
+ * AppendOptions.internalZone as the MessageMeta field: none for +0000, so delivered messages
+ * (the listing cache holds one meta per message) carry nothing extra.
+ */
+function internalZoneField(zone: number | undefined): { internalZone?: number } {
+  if (zone === undefined || zone === 0) return {};
+  if (!Number.isInteger(zone) || Math.abs(zone) > MAX_ZONE_MINUTES) throw new StoreError('invalid', 'Invalid internal date zone');
+  return { internalZone: zone };
+}
+
 export class LevelStore implements Store {
   readonly events: StoreEvents = createStoreEvents();
   readonly stats: CommitStats;
@@ -949,6 +962,7 @@ export class LevelStore implements Store {
     if (bytes.length === 0) throw new StoreError('invalid', 'Empty message');
     const internalDate = options.internalDate ?? Date.now();
     if (!Number.isFinite(internalDate)) throw new StoreError('invalid', 'Invalid internal date');
+    const zone = internalZoneField(options.internalZone);
     const resolved = targets.map((target) => ({
       account: target.account.toLowerCase(),
       mailbox: normalizeMailboxName(target.mailbox),
@@ -969,7 +983,7 @@ export class LevelStore implements Store {
           prefetch.generation === this.generation && prefetch.mailboxes.every((mailbox) => mailbox !== null)
             ? this.usePrefetch(ctx, prefetch, blobId)
             : await this.readDeliveryState(ctx, resolved, blobId);
-        const prepared = this.prepareDelivery(ctx, resolved, mailboxes, { internalDate, bytes, blobId, content });
+        const prepared = this.prepareDelivery(ctx, resolved, mailboxes, { internalDate, zone, bytes, blobId, content });
         if (options.trail) prepared.ops.push(...this.auditOps(options.trail, prepared.result));
         return prepared;
       });
@@ -1058,9 +1072,9 @@ export class LevelStore implements Store {
     ctx: OperationContext,
     resolved: Array<{ flags: string[] }>,
     mailboxes: Mailbox[],
-    message: { internalDate: number; bytes: Buffer; blobId: string; content: BlobContent },
+    message: { internalDate: number; zone: { internalZone?: number }; bytes: Buffer; blobId: string; content: BlobContent },
   ): Prepared<Delivered[]> {
-    const { internalDate, bytes, blobId, content } = message;
+    const { internalDate, zone, bytes, blobId, content } = message;
     for (const mailbox of mailboxes) {
       if (mailbox.uidNext > MAX_UID) throw new StoreError('over-quota', `Mailbox ${mailbox.name} has no UIDs left`);
     }
@@ -1073,7 +1087,7 @@ export class LevelStore implements Store {
       const mailbox = mailboxes[i];
       const meta = this.addMessage(
         mailbox,
-        { flags: target.flags, internalDate, size: bytes.length, blobId, savedAt, sentDate: content.parsed.sentDate },
+        { flags: target.flags, internalDate, ...zone, size: bytes.length, blobId, savedAt, sentDate: content.parsed.sentDate },
         ops,
       );
       delivered.push({ account: mailbox.account, mailboxId: mailbox.id, uidValidity: mailbox.uidValidity, uid: meta.uid });
@@ -1104,12 +1118,13 @@ export class LevelStore implements Store {
       if (bytes.length === 0) throw new StoreError('invalid', 'Empty message');
       const internalDate = options.internalDate ?? Date.now();
       if (!Number.isFinite(internalDate)) throw new StoreError('invalid', 'Invalid internal date');
+      const zone = internalZoneField(options.internalZone);
       const parsed = parseMessage(bytes);
       const split = headerLength(bytes);
       const header = bytes.subarray(0, split);
       const content: BlobContent = { header, body: bytes.subarray(split), parsed, summary: summarizeMessage(header, parsed), searchFields: searchFields(header), searchText: searchText(bytes, parsed) };
       const blobId = createHash('sha256').update(bytes).digest('hex');
-      return { size: bytes.length, internalDate, flags: normalizeFlags(options.flags), blobId, content };
+      return { size: bytes.length, internalDate, zone, flags: normalizeFlags(options.flags), blobId, content };
     });
     return this.write('grouped', async (ctx) => {
       const target = await this.mailboxByName(address, name);
@@ -1123,7 +1138,7 @@ export class LevelStore implements Store {
       const savedAt = Date.now();
       const added: MessageMeta[] = [];
       for (const item of items) {
-        const meta = { flags: item.flags, internalDate: item.internalDate, size: item.size, blobId: item.blobId, savedAt };
+        const meta = { flags: item.flags, internalDate: item.internalDate, ...item.zone, size: item.size, blobId: item.blobId, savedAt };
         added.push(this.addMessage(target, meta, ops));
         this.addBlobRefs(ctx, item.blobId, 1, ops, item.content);
       }
@@ -1331,6 +1346,7 @@ export class LevelStore implements Store {
         {
           flags: [...meta.flags],
           internalDate: meta.internalDate,
+          ...(meta.internalZone !== undefined ? { internalZone: meta.internalZone } : {}),
           size: meta.size,
           blobId: meta.blobId,
           savedAt,
