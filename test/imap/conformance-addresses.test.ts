@@ -51,4 +51,9 @@ t.test('comments inside <> are not a name; SEARCH FROM matches the envelope addr
   t.same(await c.command('q3 SEARCH FROM realfrom'), ['* SEARCH 2', 'q3 OK SEARCH completed'], 'the header text still counts');
   t.same(await c.command('q4 SEARCH FROM comment'), ['* SEARCH 1', 'q4 OK SEARCH completed'], 'and so do its comments');
   t.same(await c.command('q5 SEARCH TO user-to@domain.org'), ['* SEARCH 1 2', 'q5 OK SEARCH completed']);
+  t.same(
+    await c.command('q6 SEARCH FROM user-from@domain.org NOT HEADER X-Absent x'),
+    ['* SEARCH 1 2', 'q6 OK SEARCH completed'],
+    'also where the header is read instead of the prepared records',
+  );
 });

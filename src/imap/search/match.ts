@@ -13,7 +13,7 @@
  *   only when a key asks for them, so `needs` from the parser is enough.
  */
 import { decodeHeaderValue, headerValues, textContent } from '../../mime/index.js';
-import { foldForSearch, isSearchField, searchHeaderText, searchTextContains, type SearchFields } from '../../mime/search-index.js';
+import { foldForSearch, isSearchField, searchFieldValues, searchHeaderText, searchTextContains, type SearchFields } from '../../mime/search-index.js';
 import type { ParsedMessage } from '../../mime/types.js';
 import type { MessageMeta } from '../../store/types.js';
 import { matchesSequenceSet } from '../protocol/sequence.js';
@@ -137,7 +137,9 @@ class MessageView {
     if (this.message.fields && isSearchField(field)) return this.message.fields[field];
     let values = this.fields.get(field);
     if (values === undefined) {
-      values = headerValues(this.headerBlock(), field).map((value) => fold(decodeHeaderValue(value)));
+      const raw = headerValues(this.headerBlock(), field);
+      // The same values as the prepared records hold (address forms included), when not prepared.
+      values = isSearchField(field) ? searchFieldValues(raw, field) : raw.map((value) => fold(decodeHeaderValue(value)));
       this.fields.set(field, values);
     }
     return values;
