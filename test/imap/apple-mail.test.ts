@@ -14,21 +14,10 @@
  */
 import t, { type Test } from 'tap';
 import { PASSWORD, POST_LOGIN_CAPABILITIES, USER, startServer, type Harness, type TranscriptClient } from './harness.js';
-import { ALTERNATIVE, ATTACHMENT, FORWARD, RAW_UTF8, REPLY } from './client-fixtures.js';
+import { REPLY, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity } from './client-fixtures.js';
 import { formatDateTime } from '../../src/imap/fetch/index.js';
 
 const APPLE_HEADERS = 'date subject from to cc message-id in-reply-to references x-priority x-uniform-type-identifier x-universally-unique-identifier';
-const DELIVERED_AT = Date.UTC(2026, 10, 23, 12, 0, 0);
-const MESSAGES = [ALTERNATIVE, ATTACHMENT, FORWARD, REPLY, RAW_UTF8];
-const octets = (text: string) => Buffer.byteLength(text);
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-
-function headerFields(raw: string, names: string): string {
-  const wanted = new Set(names.toLowerCase().split(' '));
-  const header = raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n');
-  const lines = header.filter((line) => wanted.has(line.slice(0, line.indexOf(':')).toLowerCase()));
-  return `${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
-}
 
 async function appleLogin(t: Test, h: Harness): Promise<TranscriptClient> {
   const c = await h.client();
@@ -42,10 +31,10 @@ async function appleLogin(t: Test, h: Harness): Promise<TranscriptClient> {
 
 t.test('account setup and first sync: namespace, all folders, CONDSTORE select, header list, chunks', async (t) => {
   const h = await startServer(t);
-  for (const raw of MESSAGES) await h.store.append(USER, 'INBOX', Buffer.from(raw), { internalDate: DELIVERED_AT });
+  await deliverAll(h);
   await h.store.createMailbox(USER, 'Projects');
-  const inboxValidity = (await h.store.getMailbox(USER, 'INBOX'))!.uidValidity;
-  const sentValidity = (await h.store.getMailbox(USER, 'Sent'))!.uidValidity;
+  const inboxValidity = await uidValidity(h, 'INBOX');
+  const sentValidity = await uidValidity(h, 'Sent');
   const c = await appleLogin(t, h);
 
   t.same(await c.command('A3 NAMESPACE'), ['* NAMESPACE (("" "/")) NIL NIL', 'A3 OK NAMESPACE completed'], 'an empty prefix, not a root mailbox to create');
@@ -106,9 +95,9 @@ t.test('account setup and first sync: namespace, all folders, CONDSTORE select, 
 
 t.test('flag changes seen through CHANGEDSINCE, IDLE, draft, move to Trash', async (t) => {
   const h = await startServer(t);
-  for (const raw of MESSAGES) await h.store.append(USER, 'INBOX', Buffer.from(raw), { internalDate: DELIVERED_AT });
-  const trashValidity = (await h.store.getMailbox(USER, 'Trash'))!.uidValidity;
-  const draftsValidity = (await h.store.getMailbox(USER, 'Drafts'))!.uidValidity;
+  await deliverAll(h);
+  const trashValidity = await uidValidity(h, 'Trash');
+  const draftsValidity = await uidValidity(h, 'Drafts');
   const phone = await appleLogin(t, h);
   const mac = await appleLogin(t, h);
   t.same((await phone.command('A3 SELECT "INBOX" (CONDSTORE)')).at(-1), 'A3 OK [READ-WRITE] SELECT completed');

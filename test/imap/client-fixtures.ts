@@ -3,6 +3,7 @@
  * what those clients meet in a real mailbox. Each is CRLF-terminated RFC 5322 text with
  * non-ASCII headers as RFC 2047 encoded words and parameters as RFC 2231 (`filename*`).
  */
+import { USER, type Harness } from './harness.js';
 
 /** multipart/alternative: text/plain + text/html, both quoted-printable UTF-8. */
 export const ALTERNATIVE = [
@@ -164,4 +165,28 @@ export function parseImapList(text: string, start = text.indexOf('(')): ImapValu
     return atom === 'NIL' ? null : atom;
   };
   return value() as ImapValue[];
+}
+
+/** Every fixture, in the order the tests deliver them (UIDs 1 to 5). */
+export const MESSAGES = [ALTERNATIVE, ATTACHMENT, FORWARD, REPLY, RAW_UTF8];
+/** INTERNALDATE of the delivered fixtures. */
+export const DELIVERED_AT = Date.UTC(2026, 10, 23, 12, 0, 0);
+export const octets = (text: string): number => Buffer.byteLength(text);
+export const b64 = (text: string): string => Buffer.from(text).toString('base64');
+
+/** What BODY[HEADER.FIELDS (names)] holds: the matching header lines in order, then the blank line. */
+export function headerFields(raw: string, names: string): string {
+  const wanted = new Set(names.toLowerCase().split(' '));
+  const header = raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n');
+  const lines = header.filter((line) => wanted.has(line.slice(0, line.indexOf(':')).toLowerCase()));
+  return `${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
+}
+
+/** Delivers MESSAGES to USER's INBOX at DELIVERED_AT. */
+export async function deliverAll(h: Harness): Promise<void> {
+  for (const raw of MESSAGES) await h.store.append(USER, 'INBOX', Buffer.from(raw), { internalDate: DELIVERED_AT });
+}
+
+export async function uidValidity(h: Harness, mailbox: string): Promise<number> {
+  return (await h.store.getMailbox(USER, mailbox))!.uidValidity;
 }

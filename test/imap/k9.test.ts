@@ -24,31 +24,11 @@
  */
 import t, { type Test } from 'tap';
 import { PASSWORD, POST_LOGIN_CAPABILITIES, PRE_TLS_CAPABILITIES, USER, startServer, type Harness, type TranscriptClient } from './harness.js';
-import { ALTERNATIVE, ATTACHMENT, FORWARD, RAW_UTF8, REPLY, parseImapList, type ImapValue } from './client-fixtures.js';
+import { ALTERNATIVE, ATTACHMENT, REPLY, parseImapList, type ImapValue, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity } from './client-fixtures.js';
 import { formatDateTime } from '../../src/imap/fetch/index.js';
 
 const K9_HEADERS =
   'date subject from content-type to cc bcc reply-to message-id references in-reply-to list-post list-unsubscribe sender X-K9mail-Identity Chat-Version';
-const DELIVERED_AT = Date.UTC(2026, 10, 23, 12, 0, 0);
-const MESSAGES = [ALTERNATIVE, ATTACHMENT, FORWARD, REPLY, RAW_UTF8];
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-const octets = (text: string) => Buffer.byteLength(text);
-
-/** What BODY[HEADER.FIELDS (names)] holds: the matching header lines in order, then the blank line. */
-function headerFields(raw: string, names: string): string {
-  const wanted = new Set(names.toLowerCase().split(' '));
-  const header = raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n');
-  const lines = header.filter((line) => wanted.has(line.slice(0, line.indexOf(':')).toLowerCase()));
-  return `${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
-}
-
-async function deliverAll(h: Harness): Promise<void> {
-  for (const raw of MESSAGES) await h.store.append(USER, 'INBOX', Buffer.from(raw), { internalDate: DELIVERED_AT });
-}
-
-async function uidValidity(h: Harness, mailbox: string): Promise<number> {
-  return (await h.store.getMailbox(USER, mailbox))!.uidValidity;
-}
 
 /** RealImapConnection.open() with default settings: PLAIN without SASL-IR, compression, ID, ENABLE, NAMESPACE. */
 async function k9Connection(t: Test, h: Harness): Promise<TranscriptClient> {

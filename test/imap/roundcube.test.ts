@@ -28,21 +28,10 @@
  */
 import t, { type Test } from 'tap';
 import { PASSWORD, POST_LOGIN_CAPABILITIES, PRE_TLS_CAPABILITIES, USER, startServer, type Harness, type TranscriptClient } from './harness.js';
-import { ALTERNATIVE, ATTACHMENT, FORWARD, RAW_UTF8, REPLY, parseImapList, type ImapValue } from './client-fixtures.js';
+import { REPLY, parseImapList, type ImapValue, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity } from './client-fixtures.js';
 import { formatDateTime } from '../../src/imap/fetch/index.js';
 
 const LIST_HEADERS = 'DATE FROM TO SUBJECT CONTENT-TYPE CC REPLY-TO LIST-POST DISPOSITION-NOTIFICATION-TO X-PRIORITY';
-const DELIVERED_AT = Date.UTC(2026, 10, 23, 12, 0, 0);
-const MESSAGES = [ALTERNATIVE, ATTACHMENT, FORWARD, REPLY, RAW_UTF8];
-const octets = (text: string) => Buffer.byteLength(text);
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-
-function headerFields(raw: string, names: string): string {
-  const wanted = new Set(names.toLowerCase().split(' '));
-  const header = raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n');
-  const lines = header.filter((line) => wanted.has(line.slice(0, line.indexOf(':')).toLowerCase()));
-  return `${lines.map((line) => `${line}\r\n`).join('')}\r\n`;
-}
 
 /** rcube_imap_generic::connect() then rcube_imap::set_env(). */
 async function roundcubeLogin(t: Test, h: Harness): Promise<TranscriptClient> {
@@ -55,9 +44,9 @@ async function roundcubeLogin(t: Test, h: Harness): Promise<TranscriptClient> {
 
 t.test('login, folder list, message list (ESEARCH, SORT, THREAD), reading a message', async (t) => {
   const h = await startServer(t);
-  for (const raw of MESSAGES) await h.store.append(USER, 'INBOX', Buffer.from(raw), { internalDate: DELIVERED_AT });
+  await deliverAll(h);
   await h.store.setQuota(USER, 512 * 1024);
-  const inboxValidity = (await h.store.getMailbox(USER, 'INBOX'))!.uidValidity;
+  const inboxValidity = await uidValidity(h, 'INBOX');
   const c = await roundcubeLogin(t, h);
 
   const folders = ['INBOX', 'Archive', 'Drafts', 'Junk', 'Sent', 'Trash'];
@@ -142,9 +131,9 @@ t.test('login, folder list, message list (ESEARCH, SORT, THREAD), reading a mess
 
 t.test('quick search, flags, move to Trash, delete, Sent copy, empty Trash', async (t) => {
   const h = await startServer(t);
-  for (const raw of MESSAGES) await h.store.append(USER, 'INBOX', Buffer.from(raw), { internalDate: DELIVERED_AT });
-  const trashValidity = (await h.store.getMailbox(USER, 'Trash'))!.uidValidity;
-  const sentValidity = (await h.store.getMailbox(USER, 'Sent'))!.uidValidity;
+  await deliverAll(h);
+  const trashValidity = await uidValidity(h, 'Trash');
+  const sentValidity = await uidValidity(h, 'Sent');
   const c = await roundcubeLogin(t, h);
   t.same((await c.command('A0003 SELECT INBOX')).at(-1), 'A0003 OK [READ-WRITE] SELECT completed');
 
