@@ -18,11 +18,12 @@
  * - STORE (not UID STORE) never causes EXPUNGE responses (RFC 3501 §7.4.1).
  */
 import { imapBad, imapNo } from '../../errors.js';
-import type { FlagOperation } from '../../store/types.js';
+import type { FlagChange, FlagOperation } from '../../store/types.js';
 import { atomArgument, flagsArgument, listArgument, sequenceSetArgument } from '../arguments.js';
 import { renderFlags } from '../fetch/index.js';
 import { formatSequenceSet, type SequenceSet } from '../protocol/sequence.js';
 import { atom, type ImapValue, type Token } from '../protocol/types.js';
+import type { SelectedMailbox } from '../selected.js';
 import type { Session } from '../session.js';
 import { defineCommand, SELECTED, type CommandSpec } from './types.js';
 
@@ -50,14 +51,13 @@ async function runStore(session: Session, args: StoreArgs, options: { uid: boole
     flags: args.flags,
     ...(args.unchangedSince !== undefined ? { unchangedSince: args.unchangedSince } : {}),
   });
-  // What the client believes each message's flags will be: what it was told, plus its change.
-  const expected = new Map(targets.map((message) => [message.meta.uid, applyOperation(message.meta.flags, args.op, args.flags)]));
+  // Read before the view takes the new flags: what the client was told, plus its own change.
+  const surprising = args.silent ? unexpectedChanges(view, result.changed, args) : new Set<number>();
   view.applyFlagChanges(result.changed);
   // A new keyword is announced even for .SILENT: later FETCHes show it (selected.ts).
   const flagsUpdate = view.flagsUpdate(result.changed.map((change) => change.flags));
   if (flagsUpdate) session.send(...flagsUpdate);
   const changed = new Set(result.changed.map((change) => change.uid));
-  const surprising = new Set(result.changed.filter((change) => !sameFlags(change.flags, expected.get(change.uid) ?? [])).map((change) => change.uid));
   const modified = new Set(result.modified);
   for (const uid of uids) {
     const seq = view.seqOfUid(uid);
@@ -74,6 +74,20 @@ async function runStore(session: Session, args: StoreArgs, options: { uid: boole
   if (modified.size === 0) return null;
   const numbers = options.uid ? [...modified].sort((a, b) => a - b) : targets.filter((m) => modified.has(m.meta.uid)).map((m) => m.seq);
   return `MODIFIED ${formatSequenceSet(numbers)}`;
+}
+
+/**
+ * UIDs whose new flags are not what the client expects from the flags it was told plus its own
+ * operation: another session changed them meanwhile. Only changed messages are looked at.
+ */
+function unexpectedChanges(view: SelectedMailbox, changes: readonly FlagChange[], args: StoreArgs): Set<number> {
+  const unexpected = new Set<number>();
+  for (const change of changes) {
+    const seq = view.seqOfUid(change.uid);
+    if (seq === 0) continue;
+    if (!sameFlags(change.flags, applyOperation(view.at(seq).flags, args.op, args.flags))) unexpected.add(change.uid);
+  }
+  return unexpected;
 }
 
 /** The flags after `op` on `current`, flag names compared case-insensitively (as the store does). */
