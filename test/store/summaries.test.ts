@@ -41,6 +41,10 @@ t.test('sent date in the meta, summary per blob, both follow copies and expunges
   const copies = await store.listMessages(archive.id);
   t.same(copies.map((copy) => copy.sentDate), [Date.UTC(2021, 2, 1, 8), null], 'COPY keeps the sent date');
 
+  await store.appendMessages('a@example.org', 'Drafts', [{ raw: Buffer.from(RAW.toString().replace('Subject:', 'X-Draft: 1\r\nSubject:')) }, { raw: Buffer.from('Subject: y\r\n\r\nbody\r\n') }]);
+  const drafts = await store.listMessages((await store.getMailbox('a@example.org', 'Drafts'))!.id);
+  t.same(drafts.map((draft) => draft.sentDate), [Date.UTC(2021, 2, 1, 8), null], 'MULTIAPPEND records the sent date too');
+
   await store.expunge(delivered.mailboxId, [delivered.uid]);
   t.equal((await store.getSummaries([meta.blobId])).size, 1, 'kept while a copy references the blob');
   await store.expunge(archive.id, [copies[0].uid]);

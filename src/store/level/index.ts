@@ -1138,7 +1138,7 @@ export class LevelStore implements Store {
       const savedAt = Date.now();
       const added: MessageMeta[] = [];
       for (const item of items) {
-        const meta = { flags: item.flags, internalDate: item.internalDate, ...item.zone, size: item.size, blobId: item.blobId, savedAt };
+        const meta = { flags: item.flags, internalDate: item.internalDate, ...item.zone, size: item.size, blobId: item.blobId, savedAt, sentDate: item.content.parsed.sentDate };
         added.push(this.addMessage(target, meta, ops));
         this.addBlobRefs(ctx, item.blobId, 1, ops, item.content);
       }
