@@ -149,9 +149,13 @@ function sectionData(item: FetchItem, message: FetchMessage): Buffer {
   return sectionBytes(requireRaw(message, item), requireParsed(message, item), section) ?? Buffer.alloc(0);
 }
 
-/** Decoded content of the part, the whole message for BINARY[], or null when there is no such part. */
+/**
+ * Decoded content of the part, the whole message for BINARY[], or null when there is no such
+ * part. A section text (HEADER, MIME, TEXT, request.ts) is answered as BODY[...] would be.
+ */
 function binaryData(item: FetchItem, message: FetchMessage): Buffer | null {
   const section: SectionSpec = item.section!;
+  if (section.text !== null) return sectionData(item, message);
   const raw = requireRaw(message, item);
   if (section.part.length === 0) return raw;
   const node = findPart(requireParsed(message, item), section.part);

@@ -3,7 +3,7 @@
  * data items, the response label of each, and the least the store has to read to answer.
  *
  * Grammar: RFC 3501 §6.4.5 and §9 (`fetch-att`, `section`), RFC 9051 §6.4.5, BINARY per
- * RFC 3516 §4.2 (`section-binary` holds part numbers only), MODSEQ and the CHANGEDSINCE /
+ * RFC 3516 §4.2 (`section-binary` holds part numbers; section texts are accepted as in BODY), MODSEQ and the CHANGEDSINCE /
  * VANISHED modifiers per RFC 7162 §3.1.4 and §3.2.6, SAVEDATE per RFC 8514.
  *
  * Invariants:
@@ -40,7 +40,7 @@ export type FetchItemName =
 /** One requested data item, normalised. */
 export interface FetchItem {
   name: FetchItemName;
-  /** For BODY[], BINARY[] and BINARY.SIZE. BINARY sections only carry part numbers. */
+  /** For BODY[], BINARY[] and BINARY.SIZE (whose section text, if any, is answered as BODY[]). */
   section?: SectionSpec;
   partial?: { start: number; length?: number };
   /** BODY.PEEK / BINARY.PEEK: the item does not set \Seen. */
@@ -186,7 +186,7 @@ function parseItem(token: Token): FetchItem {
   }
   if (upper === 'BINARY' || upper === 'BINARY.PEEK' || upper === 'BINARY.SIZE') {
     const section = parseBinarySection(token.section);
-    const part = section.part.join('.');
+    const part = sectionLabel(section);
     if (upper === 'BINARY.SIZE') {
       if (partial) throw imapBad('BINARY.SIZE cannot take a partial range');
       return { name: 'BINARY.SIZE', section, label: `BINARY.SIZE[${part}]` };
@@ -251,14 +251,19 @@ export function parseSection(tokens: Token[]): SectionSpec {
   throw imapBad('Bad section specification');
 }
 
-/** `section-binary = "[" [section-part] "]"` (RFC 3516 §4.2): part numbers only. */
+/**
+ * `section-binary = "[" [section-part] "]"` (RFC 3516 §4.2) holds part numbers only; a BODY-style
+ * section text (HEADER, HEADER.FIELDS, MIME, TEXT) is accepted too, as Dovecot does and its
+ * imaptest checks (fetch-binary-mime), and answered like BODY[...]: headers have no transfer
+ * encoding to remove.
+ */
 function parseBinarySection(tokens: Token[]): SectionSpec {
   if (tokens.length === 0) return { part: [], text: null };
   const value = atomValue(tokens[0]);
-  if (tokens.length !== 1 || value === undefined || !/^\d+(\.\d+)*$/.test(value)) {
-    throw imapBad('BINARY sections take part numbers only');
+  if (tokens.length === 1 && value !== undefined && /^\d+(\.\d+)*$/.test(value)) {
+    return { part: value.split('.').map(parsePartNumber), text: null };
   }
-  return { part: value.split('.').map(parsePartNumber), text: null };
+  return parseSection(tokens);
 }
 
 function parsePartNumber(text: string): number {
