@@ -1,5 +1,5 @@
 import t from 'tap';
-import { appendMessage, sampleMessage, startServer } from './harness.js';
+import { USER, appendMessage, sampleMessage, startServer } from './harness.js';
 
 t.test('another session\'s changes are announced at NOOP, in order', async (t) => {
   const h = await startServer(t);
@@ -120,4 +120,28 @@ t.test('STORE .SILENT still reports a change another session made meanwhile (RFC
   t.same(await a.command('a2 STORE 1 +FLAGS.SILENT (\\Seen)'), ['* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))', 'a2 OK STORE completed']);
   t.same(await a.command('a3 NOOP'), ['a3 OK NOOP completed'], 'told once');
   t.same(await a.command('a4 STORE 1 +FLAGS.SILENT (\\Answered)'), ['a4 OK STORE completed'], 'no surprise: silent');
+});
+
+t.test('a message expunged while UID FETCH reads is skipped without an error (RFC 9051 §6.4.9)', async (t) => {
+  const h = await startServer(t);
+  const a = await h.loggedIn();
+  for (const subject of ['One', 'Two']) await appendMessage(a, `p${subject}`, 'INBOX', sampleMessage(subject));
+  await a.command('a1 SELECT INBOX');
+  const inbox = (await h.store.getMailbox(USER, 'INBOX'))!;
+  // Another session's expunge lands between the command's start and its read of the records.
+  const getMessages = h.store.getMessages.bind(h.store);
+  let expungeFirst = true;
+  h.store.getMessages = async (mailboxId, uids) => {
+    if (expungeFirst) {
+      expungeFirst = false;
+      await h.store.storeFlags(inbox.id, [1], { op: 'add', flags: ['\\Deleted'] });
+      await h.store.expunge(inbox.id, [1]);
+    }
+    return getMessages(mailboxId, uids);
+  };
+  const reply = await a.command('a2 UID FETCH 1:2 (UID ENVELOPE)');
+  t.match(reply.at(-1), /^a2 OK UID FETCH completed$/);
+  t.ok(reply.some((line) => line.startsWith('* 2 FETCH (UID 2 ENVELOPE')), 'the other message is answered');
+  t.notOk(reply.some((line) => line.startsWith('* 1 FETCH (UID 1 ENVELOPE')), 'the expunged one is not');
+  t.ok(reply.some((line) => line === '* 1 EXPUNGE'), 'its EXPUNGE ends the UID command');
 });

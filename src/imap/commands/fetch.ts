@@ -18,7 +18,9 @@
  *   expunged since that modseq.
  * - FETCH (not UID FETCH) never causes EXPUNGE responses (RFC 3501 §7.4.1). A message expunged
  *   by another session that the client still sees cannot be read: the others are answered and
- *   the tagged reply is NO [EXPUNGEISSUED] (RFC 5530), as Dovecot does.
+ *   the tagged reply is NO [EXPUNGEISSUED] (RFC 5530), as Dovecot does. UID FETCH announces
+ *   expunges first, so only a message expunged while it runs can be missing there, and a UID
+ *   that no longer exists is ignored without an error (RFC 9051 §6.4.9).
  */
 import { imapBad, imapNo } from '../../errors.js';
 import type { MessageRecord } from '../../store/types.js';
@@ -127,7 +129,7 @@ async function runFetch(session: Session, { set, request }: FetchArgs, options: 
       await session.waitForOutput();
     }
   }
-  if (missing) throw imapNo('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
+  if (missing && !options.uid) throw imapNo('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
 }
 
 /** MIME trees for a batch when the request needs them; null when it does not. */
