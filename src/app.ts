@@ -72,7 +72,7 @@ export interface AppOptions {
 
 export async function startApp(config: Config, log: Logger, options: AppOptions = {}): Promise<App> {
   // Plugins load (and their config sections are checked) before anything opens: a bad one stops start-up.
-  const plugins = await PluginHost.load(config.plugins, { log: log.child({ mod: 'plugins' }) });
+  const plugins = await PluginHost.load(config.plugins, { log });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const tls = await loadOrCreateCertificate({
     certPath: config.tls.cert,
@@ -80,7 +80,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     dataDir: config.dataDir,
     hostname: config.hostname,
   });
-  const store = await openStore({ path: storePath(config), log: log.child({ mod: 'store' }) });
+  const store = await openStore({ path: storePath(config), log: log.child({ component: 'store' }) });
   const closables: Closable[] = [];
   const listeners: BoundListener[] = [];
   try {
@@ -93,7 +93,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     });
     const audit = new Audit({
       store,
-      log: log.child({ mod: 'audit' }),
+      log,
       auditRetentionDays: config.audit.retentionDays,
       statsRetentionDays: config.stats.retentionDays,
     });
@@ -101,10 +101,10 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     // Counters added after this close are written by store.close().
     closables.push({ name: 'audit', close: () => audit.close() });
     const resolver = createResolver(config.dns);
-    const dkimSigner = dkimSignerFromConfig(config, log.child({ mod: 'mailauth' }));
+    const dkimSigner = dkimSignerFromConfig(config, log);
     const queue = new OutboundQueue({
       store: store.queue,
-      log: log.child({ mod: 'queue' }),
+      log,
       hostname: config.hostname,
       config: config.queue,
       routes: config.routes,
@@ -123,17 +123,17 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       queue: queue.target,
       relayDomains: config.relayDomains,
       store,
-      log: log.child({ mod: 'pipeline' }),
+      log,
       hostname: config.hostname,
       maxMessageSize: config.smtp.maxMessageSize,
       maxRecipients: config.smtp.maxRecipients,
-      mailauth: inboundVerifierFromConfig(config, resolver, log.child({ mod: 'mailauth' })),
+      mailauth: inboundVerifierFromConfig(config, resolver, log),
       audit,
       plugins,
     });
     // The plugins' gateways, notification rules and the gateway protocol listener (src/gateways).
     const gateways = await startGatewayServices({
-      config: config.gateways, hostname: config.hostname, store, pipeline, plugins, audit: auditSink(audit), log: log.child({ mod: 'gateways' }),
+      config: config.gateways, hostname: config.hostname, store, pipeline, plugins, audit: auditSink(audit), log,
     });
     closables.push({ name: 'gateways', close: () => gateways.close() });
     if (gateways.listener) listeners.push({ name: 'gateways', protocol: 'http+json', ...gateways.listener });
@@ -203,7 +203,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
       listeners.push({ name: `imap.${name}`, protocol, host: listener.host, port });
     }
 
-    const control = new ControlServer({ path: controlSocketPath(config), services: adminServices, log: log.child({ mod: 'control' }) });
+    const control = new ControlServer({ path: controlSocketPath(config), services: adminServices, log: log.child({ component: 'control' }) });
     await control.listen();
     closables.push({ name: 'control socket', close: () => control.close() });
 
