@@ -5,8 +5,12 @@
  * reporting every inconsistency with the transcript around it. The invariants are listed in
  * stress/client.ts and stress/workload.ts. Exits 1 on any violation.
  *
- *   npx tsx bench/imap/stress.ts [--clients 10] [--pairs N] [--seconds 60] [--seed N]
+ *   npx tsx bench/imap/stress.ts [--clients 10] [--pairs N] [--seconds 60] [--seed N] [--pipeline 1]
  *                                [--host 127.0.0.1 --port P --user U --password P] [--detail 3]
+ *
+ * --pipeline N: each random client keeps up to N commands in flight, written together, as
+ * imaptest does (sequence numbers only behind FETCH/STORE/SEARCH by number; SELECT, IDLE and
+ * LOGOUT alone). What imaptest checks and what this covers: stress/IMAPTEST-CHECKS.md.
  *
  * Without --port a fresh Bridgehead is started (bench/.data/stress, a server child process, as
  * the other benchmarks do) with an empty account; with --port the account must exist (implicit
@@ -51,6 +55,7 @@ async function main(): Promise<number> {
       user: { type: 'string' },
       password: { type: 'string' },
       detail: { type: 'string', default: '3' },
+      pipeline: { type: 'string', default: '1' },
     },
   });
   const clients = Number(values.clients);
@@ -67,8 +72,9 @@ async function main(): Promise<number> {
       pairs: values.pairs !== undefined ? Number(values.pairs) : Math.max(1, Math.ceil(clients / 5)),
       seconds: Number(values.seconds),
       seed,
+      pipeline: Math.max(1, Number(values.pipeline)),
     };
-    process.stdout.write(`IMAP stress: ${options.clients} clients + ${options.pairs} watcher/mover pairs, ${options.seconds} s, seed ${seed} — ${commandLine()}\n`);
+    process.stdout.write(`IMAP stress: ${options.clients} clients (pipeline ${options.pipeline}) + ${options.pairs} watcher/mover pairs, ${options.seconds} s, seed ${seed} — ${commandLine()}\n`);
     const result = await runStress(options);
     process.stdout.write(`${formatCounts(result)}\n\n${formatViolations(result, Number(values.detail))}\n`);
     if (result.violations.length > 0) process.stdout.write(`\nreplay the same choices with --seed ${seed} (timing differs between runs)\n`);

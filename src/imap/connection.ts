@@ -19,6 +19,10 @@
  * - COMPRESS=DEFLATE (RFC 4978): from the octet after its tagged OK, everything passes the
  *   DeflateLayer (compression.ts) both ways, over TLS when TLS is on; octets the client pipelined
  *   after the command are inflated first. Output bounds count octets before compression.
+ * - Pipelined input is only looked at, never parsed ahead: when a command ends, the octets
+ *   already received after it are scanned for a command that names messages by sequence number
+ *   (non-UID FETCH, STORE, SEARCH, COPY, MOVE, SORT, THREAD), so that other sessions' expunges
+ *   wait instead of renumbering under it (RFC 9051 §5.5; commands/index.ts).
  * - Logs: one `imap.command` line per command with cid (bound by the server's child logger), user,
  *   command name, result and duration; never arguments (LOGIN and AUTHENTICATE carry passwords).
  */
@@ -65,6 +69,10 @@ const MAX_DEPTH = 16;
  * this many octets wait: a 100,000-line FETCH becomes a few hundred TLS records, not 100,000.
  */
 const COALESCE_BYTES = 64 * 1024;
+/** Commands whose arguments or results are sequence numbers when not prefixed by UID. */
+const SEQUENCE_COMMANDS = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'SORT', 'THREAD']);
+/** How many pipelined commands are looked at when a command ends. */
+const LOOKAHEAD_COMMANDS = 32;
 
 export class Connection implements SessionTransport {
   readonly cid: string;
@@ -387,7 +395,7 @@ export class Connection implements SessionTransport {
   private async runCommand(command: ParsedCommand): Promise<void> {
     await this.waitForOutput();
     const started = performance.now();
-    const outcome = await executeCommand(this.session, command);
+    const outcome = await executeCommand(this.session, command, { queuedSequenceCommand: () => this.queuedSequenceCommand() });
     this.write(tagged(command.tag, outcome.status, outcome.text, outcome.code));
     this.log.info(
       {
@@ -402,6 +410,18 @@ export class Connection implements SessionTransport {
     if (outcome.status === 'BAD') this.countBad();
     else this.consecutiveBad = 0;
     if (outcome.status === 'OK' && outcome.after) await outcome.after();
+  }
+
+  /**
+   * Whether the client already sent, after the running command, one that names messages by
+   * sequence number. The parser is between commands here (it is not pulled while a command
+   * runs), so handing its unconsumed octets back unchanged leaves it as it was.
+   */
+  private queuedSequenceCommand(): boolean {
+    if (this.parser.buffered === 0) return false;
+    const pending = this.parser.takeUnconsumed();
+    this.parser.push(pending);
+    return namesSequenceNumbers(pending);
   }
 
   // ---- ending ------------------------------------------------------------------------------
@@ -433,4 +453,28 @@ export class Connection implements SessionTransport {
     this.log.info({ evt: 'imap.disconnect', user: this.session.user }, 'connection closed');
     this.markClosed();
   }
+}
+
+/**
+ * Scans raw pipelined input for a command that uses sequence numbers: each command's first line
+ * gives `tag name` (or `tag UID name`), and a line ending in a literal announcement
+ * (`{n}`, `{n+}`, `{n-}`, `~{n}`) continues the same command after n octets. A command whose
+ * first line has not fully arrived still counts when its name has.
+ */
+function namesSequenceNumbers(input: Buffer): boolean {
+  let offset = 0;
+  for (let commands = 0; commands < LOOKAHEAD_COMMANDS && offset < input.length; commands++) {
+    const words = input.toString('latin1', offset, Math.min(input.length, offset + 64)).split(/[ \r\n]/, 3);
+    if (words.length >= 2 && SEQUENCE_COMMANDS.has(words[1].toUpperCase())) return true;
+    // Skip to the end of this command, through its literals.
+    for (;;) {
+      const lineEnd = input.indexOf(0x0a, offset);
+      if (lineEnd < 0) return false;
+      const literal = /~?\{(\d+)[+-]?\}\r?$/.exec(input.toString('latin1', Math.max(offset, lineEnd - 24), lineEnd));
+      offset = lineEnd + 1;
+      if (!literal) break;
+      offset += Number(literal[1]);
+    }
+  }
+  return false;
 }

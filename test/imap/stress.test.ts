@@ -1,11 +1,13 @@
 /**
  * The multi-client stress checker (bench/imap/stress) in the suite: a short fixed-seed run of 5
- * random clients and one watcher/mover pair (SELECT, then MOVE/COPY/APPEND in from another
- * session, then NOOP/CHECK/IDLE) against the harness server. Any session-consistency violation
- * fails the test and prints the transcripts around it. The response parser the checker relies on
- * is checked first, so a checker bug is not mistaken for a server bug.
+ * random clients, each pipelining up to 3 commands as imaptest does, and one watcher/mover pair
+ * (SELECT, then MOVE/COPY/APPEND in from another session, then NOOP/CHECK/IDLE) against the
+ * harness server. Any session-consistency violation fails the test and prints the transcripts
+ * around it; with pipelining that includes an EXPUNGE while a FETCH, STORE or SEARCH by number
+ * is outstanding (RFC 9051 §5.5). The response parser the checker relies on is checked first, so
+ * a checker bug is not mistaken for a server bug.
  *
- * Longer runs: npx tsx bench/imap/stress.ts --clients 10 --seconds 60
+ * Longer runs: npx tsx bench/imap/stress.ts --clients 10 --seconds 60 --pipeline 4
  */
 import t from 'tap';
 import { expandSet, fetchItems, parseResponse, responseEnd, ImapString } from '../../bench/imap/stress/response.js';
@@ -35,7 +37,7 @@ t.test('the response parser reads literals, sections and response codes', async 
   t.equal(parseResponse(Buffer.from('+ idling\r\n')).tag, '+');
 });
 
-t.test('5 clients and a watcher/mover pair for 3 s: no session-consistency violation', async (t) => {
+t.test('5 pipelining clients and a watcher/mover pair for 3 s: no session-consistency violation', async (t) => {
   const harness = await startServer(t, { limits: { maxConnections: 40 } });
   const result = await runStress({
     host: '127.0.0.1',
@@ -46,10 +48,12 @@ t.test('5 clients and a watcher/mover pair for 3 s: no session-consistency viola
     pairs: 1,
     seconds: 3,
     seed: 20260305,
+    pipeline: 3,
   });
   const commands = [...result.counts.values()].reduce((sum, entry) => sum + entry.n, 0);
   t.ok(commands > 200, `the workload ran (${commands} commands)`);
-  for (const name of ['SELECT', 'APPEND', 'NOOP', 'IDLE']) t.ok(result.counts.has(name), `${name} was exercised`);
+  t.ok(result.pipelined.commands > 50, `commands were pipelined (${result.pipelined.commands}, up to ${result.pipelined.deepest} at once)`);
+  for (const name of ['SELECT', 'APPEND', 'NOOP', 'IDLE', 'FETCH', 'STORE']) t.ok(result.counts.has(name), `${name} was exercised`);
   t.ok(['UID MOVE', 'MOVE', 'UID COPY', 'COPY'].some((name) => result.counts.has(name)), 'messages were moved or copied in');
   // recent-twice-examine can be the order RFC 3501 §2.3.2 allows (read-only session told first);
   // the checker cannot see which session the server told first, so it does not fail the suite.

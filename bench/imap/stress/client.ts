@@ -1,12 +1,14 @@
 /**
  * One stress client: a StressConnection plus the mailbox view a careful client keeps from the
  * responses it receives (sequence → UID, flags, MODSEQ), and the checks that every response must
- * pass against that view and against the SharedModel. Commands go one at a time; the workload
- * (workload.ts) decides which.
+ * pass against that view and against the SharedModel. Several commands may be outstanding
+ * (pipelining, RFC 9051 §5.5): untagged responses belong to the oldest, whose tagged reply the
+ * server sends before it starts the next. The workload (workload.ts) decides which commands.
  *
  * Checked as responses arrive (RFC 9051 §7.4.1, §2.3.1, RFC 7162, RFC 3501 §2.3.2):
  * - EXISTS never goes down; EXPUNGE names a sequence number in 1..exists, never 0;
- * - no EXPUNGE or VANISHED while a FETCH, STORE or SEARCH by sequence number runs;
+ * - no EXPUNGE or VANISHED while a FETCH, STORE or SEARCH by sequence number is outstanding
+ *   (sent and not answered, pipelined behind others or not);
  * - VANISHED only after QRESYNC was enabled, EXPUNGE never after (RFC 7162 §3.2.10);
  * - FETCH names a sequence number in 1..exists; the UID of a sequence number never changes and
  *   UIDs ascend with sequence numbers;
@@ -18,7 +20,8 @@
  * - with CONDSTORE on: unsolicited FETCH FLAGS carry MODSEQ; a UID's MODSEQ never goes down, and
  *   flags never change at the same MODSEQ;
  * - an owned keyword (model.ts) never differs from its owner's last answered STORE;
- * - no untagged BAD, no unexpected BYE, no unparsable response.
+ * - no untagged BAD, no unexpected BYE, no unparsable response, no tagged reply or continuation
+ *   request that no outstanding command asked for.
  */
 import { performance } from 'node:perf_hooks';
 import { StressConnection, type CommandReply } from './connection.js';
@@ -28,8 +31,8 @@ import { createHash } from 'node:crypto';
 
 export type Mode = 'rev1' | 'condstore' | 'qresync' | 'rev2';
 
-/** What the running command allows (RFC 9051 §7.4.1: no expunges during sequence FETCH/STORE/SEARCH). */
-interface CommandContext {
+/** What an outstanding command allows (RFC 9051 §7.4.1: no expunges during sequence FETCH/STORE/SEARCH). */
+export interface CommandContext {
   name: string;
   forbidsExpunge: boolean;
   /** FETCH responses here are solicited (FETCH, UID FETCH). */
@@ -42,6 +45,17 @@ interface CommandContext {
   copyUid: { validity: number; source: number[]; dest: number[] } | null;
   appendUid: { validity: number; uid: number } | null;
   select: boolean;
+  /** Sequence numbers that got a FETCH response while this command ran. */
+  fetchedSeqs: Set<number>;
+  /** Runs when the tagged reply is read, before any later response (see StressClient.run). */
+  onTagged: ((tagged: Response, context: CommandContext) => void) | null;
+}
+
+export interface CommandRun {
+  reply: CommandReply;
+  context: CommandContext;
+  /** Milliseconds since the run started when the command was written. */
+  sentAt: number;
 }
 
 export interface View {
@@ -67,7 +81,8 @@ export class StressClient {
   view: View | null = null;
   mode: Mode = 'rev1';
   loggedIn = false;
-  private context: CommandContext | null = null;
+  /** Commands sent and not yet answered, oldest first (tag, context, when sent). */
+  private readonly pending: Array<{ tag: string; context: CommandContext; started: number }> = [];
   private loggingOut = false;
   /** UIDs this client marked \Deleted (per mailbox), so EXPUNGE must remove them. */
   readonly deletedByMe = new Map<string, Set<number>>();
@@ -120,72 +135,73 @@ export class StressClient {
 
   // ---- running commands ----------------------------------------------------------------------
 
-  /** Runs a command with its own context and counts it; `label` names it in the statistics. */
-  async run(label: string, line: string, options: Partial<CommandContext> = {}): Promise<{ reply: CommandReply; context: CommandContext; sentAt: number }> {
-    const context = this.newContext(label, options);
-    this.context = context;
-    const tag = this.connection.nextTag();
-    const sentAt = this.now();
-    try {
-      const reply = await this.connection.command(tag, line);
-      this.afterTagged(label, reply);
-      return { reply, context, sentAt };
-    } finally {
-      this.context = null;
-    }
+  /**
+   * Runs a command with its own context and counts it; `label` names it in the statistics. The
+   * command is written before this returns its promise, so calls made in one turn pipeline.
+   * `onTagged` runs when the tagged reply is read, before any later response is: the place for
+   * checks that read the view, which later pipelined replies may change.
+   */
+  run(label: string, line: string, options: Partial<CommandContext> = {}): Promise<CommandRun> {
+    const { context, tag, sentAt } = this.register(label, options);
+    return this.connection.command(tag, line).then((reply) => ({ reply, context, sentAt }));
   }
 
-  async append(mailbox: string, flags: string[], message: Buffer): Promise<{ reply: CommandReply; context: CommandContext; sentAt: number }> {
-    const context = this.newContext('APPEND', {});
-    this.context = context;
+  append(mailbox: string, flags: string[], message: Buffer): Promise<CommandRun> {
+    const { context, tag, sentAt } = this.register('APPEND', {});
+    return this.connection.append(tag, `APPEND ${quote(mailbox)} (${flags.join(' ')})`, message).then((reply) => ({ reply, context, sentAt }));
+  }
+
+  /** Commands sent and not yet answered, oldest first. */
+  outstanding(): CommandContext[] {
+    return this.pending.map((entry) => entry.context);
+  }
+
+  /**
+   * Whether a command with sequence numbers may be sent now: only while everything outstanding
+   * is a FETCH, STORE or SEARCH by number, during which no EXPUNGE may come (RFC 9051 §5.5).
+   */
+  sequenceNumbersSafe(): boolean {
+    return this.pending.every((entry) => entry.context.forbidsExpunge);
+  }
+
+  private register(label: string, options: Partial<CommandContext>): { context: CommandContext; tag: string; sentAt: number } {
+    const context = this.newContext(label, options);
     const tag = this.connection.nextTag();
-    const sentAt = this.now();
-    try {
-      const reply = await this.connection.append(tag, `APPEND ${quote(mailbox)} (${flags.join(' ')})`, message);
-      this.afterTagged('APPEND', reply);
-      return { reply, context, sentAt };
-    } finally {
-      this.context = null;
-    }
+    this.pending.push({ tag, context, started: performance.now() });
+    return { context, tag, sentAt: this.now() };
+  }
+
+  /** The command the server is answering now: the oldest outstanding one. */
+  private get current(): CommandContext | null {
+    return this.pending[0]?.context ?? null;
   }
 
   /**
    * IDLE for `ms`, then DONE; returns when the tagged reply came and the time DONE was sent.
-   * `beforeDone` sees the view as IDLE's pushes left it, before DONE goes out.
+   * `beforeDone` sees the view as IDLE's pushes left it, before DONE goes out. Nothing else may
+   * be outstanding (RFC 2177: the client sends only DONE while idling).
    */
   async idle(ms: number, beforeDone: () => void = () => {}): Promise<{ reply: CommandReply; sentAt: number; doneAt: number; pushed: Response[] }> {
-    const context = this.newContext('IDLE', {});
-    this.context = context;
-    const tag = this.connection.nextTag();
-    const sentAt = this.now();
+    const { tag, sentAt } = this.register('IDLE', {});
     const started = performance.now();
-    try {
-      this.connection.write(`${tag} IDLE\r\n`);
-      const pushed: Response[] = [];
-      // Untagged data may precede the continuation; the tagged reply means IDLE was refused.
-      for (;;) {
-        const response = await this.connection.next(10_000);
-        if (!response) throw new Error('no continuation for IDLE');
-        if (response.tag === '+') break;
-        if (response.tag === tag) {
-          const reply = { tagged: response, untagged: [], ms: performance.now() - started };
-          this.afterTagged('IDLE', reply);
-          return { reply, sentAt, doneAt: this.now(), pushed };
-        }
-        pushed.push(response);
-      }
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      pushed.push(...this.connection.drain());
-      const doneAt = this.now();
-      beforeDone();
-      this.connection.write('DONE\r\n');
-      const reply = await this.connection.until(tag, started, 10_000);
-      reply.untagged.unshift(...pushed);
-      this.afterTagged('IDLE', reply);
-      return { reply, sentAt, doneAt, pushed };
-    } finally {
-      this.context = null;
+    this.connection.write(`${tag} IDLE\r\n`);
+    const pushed: Response[] = [];
+    // Untagged data may precede the continuation; the tagged reply means IDLE was refused.
+    for (;;) {
+      const response = await this.connection.next(10_000);
+      if (!response) throw new Error('no continuation for IDLE');
+      if (response.tag === '+') break;
+      if (response.tag === tag) return { reply: { tagged: response, untagged: [], ms: performance.now() - started }, sentAt, doneAt: this.now(), pushed };
+      pushed.push(response);
     }
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    pushed.push(...this.connection.drain());
+    const doneAt = this.now();
+    beforeDone();
+    this.connection.write('DONE\r\n');
+    const reply = await this.connection.until(tag, started, 10_000);
+    reply.untagged.unshift(...pushed);
+    return { reply, sentAt, doneAt, pushed };
   }
 
   private newContext(name: string, options: Partial<CommandContext>): CommandContext {
@@ -194,38 +210,54 @@ export class StressClient {
       forbidsExpunge: false,
       fetching: false,
       fetchedUids: new Set(),
+      fetchedSeqs: new Set(),
       searchResults: null,
       searchExists: 0,
       copyUid: null,
       appendUid: null,
       select: false,
+      onTagged: null,
       ...options,
     };
   }
 
-  private afterTagged(label: string, reply: CommandReply): void {
-    const entry = this.counts.get(label) ?? { n: 0, ms: 0 };
+  /** The tagged reply of an outstanding command: statistics, codes, then its onTagged checks. */
+  private onTagged(response: Response): void {
+    const index = this.pending.findIndex((entry) => entry.tag === response.tag);
+    if (index < 0) {
+      this.violation('unexpected-tagged', `tagged reply for no outstanding command: ${response.raw}`);
+      return;
+    }
+    const [{ context, started }] = this.pending.splice(index, 1);
+    const entry = this.counts.get(context.name) ?? { n: 0, ms: 0 };
     entry.n++;
-    entry.ms += reply.ms;
-    this.counts.set(label, entry);
-    const status = reply.tagged.status;
-    if (status === 'BAD') this.violation('tagged-bad', `${label} answered BAD: ${reply.tagged.raw}`);
-    if (reply.tagged.code) this.onCode(reply.tagged.code, true);
+    entry.ms += performance.now() - started;
+    this.counts.set(context.name, entry);
+    if (response.status === 'BAD') this.violation('tagged-bad', `${context.name} answered BAD: ${response.raw}`);
+    if (response.code) this.onCode(response.code, { tagged: true, context });
+    context.onTagged?.(response, context);
   }
 
   // ---- responses -----------------------------------------------------------------------------
 
   private onResponse(response: Response): void {
-    if (response.tag === '+') return;
+    if (response.tag === '+') {
+      // Literals are non-synchronizing (LITERAL+): only IDLE waits for a continuation.
+      if (this.current?.name !== 'IDLE') this.violation('unexpected-continuation', `continuation request outside IDLE: ${response.raw}`);
+      return;
+    }
     if (response.values[0] === 'UNPARSABLE') {
       this.violation('unparsable', `could not parse a response (${response.text})`);
       return;
     }
-    if (response.tag !== '*') return; // tagged: handled by afterTagged
+    if (response.tag !== '*') {
+      this.onTagged(response);
+      return;
+    }
     if (response.status) {
       if (response.status === 'BAD') this.violation('untagged-bad', `untagged BAD: ${response.raw}`);
       if (response.status === 'BYE' && !this.loggingOut) this.violation('unexpected-bye', `unexpected BYE: ${response.raw}`);
-      if (response.code) this.onCode(response.code, false);
+      if (response.code) this.onCode(response.code, { tagged: false, context: this.current });
       return;
     }
     const [first, second, third] = response.values;
@@ -259,10 +291,9 @@ export class StressClient {
     }
   }
 
-  private onCode(code: { name: string; text: string }, tagged: boolean): void {
+  private onCode(code: { name: string; text: string }, { tagged, context }: { tagged: boolean; context: CommandContext | null }): void {
     const view = this.view;
     const truth = this.truth();
-    const context = this.context;
     switch (code.name) {
       case 'UIDVALIDITY':
         if (view && context?.select) {
@@ -331,7 +362,7 @@ export class StressClient {
       this.violation('exists-unselected', `EXISTS ${n} while no mailbox is selected`);
       return;
     }
-    if (this.context?.select && view.uids.length === 0) {
+    if (this.current?.select && view.uids.length === 0) {
       this.grow(view, n);
       return;
     }
@@ -353,10 +384,12 @@ export class StressClient {
     }
   }
 
+  /** No EXPUNGE while any FETCH, STORE or SEARCH by number is outstanding (RFC 9051 §5.5, §7.5.1). */
   private checkExpungeAllowed(what: string): boolean {
-    const context = this.context;
-    if (context?.forbidsExpunge) {
-      this.violation('expunge-during-command', `${what} sent during ${context.name} (RFC 9051 §7.4.1 forbids it)`);
+    const holding = this.pending.find((entry) => entry.context.forbidsExpunge);
+    if (holding) {
+      const running = this.current!.name;
+      this.violation('expunge-during-command', `${what} sent while ${holding.context.name} (${holding.tag}) was outstanding${running !== holding.context.name ? `, answering ${running}` : ''} (RFC 9051 §5.5, §7.5.1 forbid it)`);
       return false;
     }
     return true;
@@ -434,7 +467,7 @@ export class StressClient {
 
   private onFetch(seq: number, list: ImapValue): void {
     const view = this.view;
-    const context = this.context;
+    const context = this.current;
     if (!view) {
       this.violation('fetch-unselected', `FETCH ${seq} while no mailbox is selected`);
       return;
@@ -467,6 +500,7 @@ export class StressClient {
     }
     const uid = view.uids[index];
     if (context && context.name.includes('STORE') && uid) context.fetchedUids.add(uid);
+    context?.fetchedSeqs.add(seq);
 
     const modseqValue = items.get('MODSEQ');
     const modseq = Array.isArray(modseqValue) && typeof modseqValue[0] === 'string' ? Number(modseqValue[0]) : null;
@@ -566,7 +600,7 @@ export class StressClient {
   }
 
   private onSearch(values: ImapValue[]): void {
-    const context = this.context;
+    const context = this.current;
     if (this.rev2) this.violation('search-in-rev2', 'plain SEARCH response in an IMAP4rev2 session (RFC 9051 §7.3.4: ESEARCH)');
     const numbers = values.filter((value): value is string => typeof value === 'string' && /^\d+$/.test(value)).map(Number);
     if (context) {
@@ -576,7 +610,7 @@ export class StressClient {
   }
 
   private onEsearch(values: ImapValue[]): void {
-    const context = this.context;
+    const context = this.current;
     if (!context) return;
     const results: number[] = [];
     for (let i = 0; i < values.length; i++) {

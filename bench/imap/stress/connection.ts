@@ -1,12 +1,18 @@
 /**
  * One raw IMAP connection of the stress checker: TLS socket, whole responses parsed as they
  * arrive (response.ts) and handed to a listener at once (so a checker sees the untagged stream in
- * order, IDLE pushes included), one command at a time, and a transcript ring of the last lines
- * in both directions for violation reports.
+ * order, IDLE pushes included), several commands outstanding at once when the caller pipelines
+ * (RFC 9051 §5.5), and a transcript ring of the last lines in both directions for violation
+ * reports.
  *
- * Invariant: at most one command is outstanding; every response between its tag being sent and
- * its tagged reply belongs to it (RFC 9051 §2.2.2 lets a server send untagged data at any time,
- * which is exactly what the listener is for).
+ * Invariants:
+ * - The listener sees every response before the command it belongs to resolves.
+ * - Untagged responses go to the oldest outstanding command: the server answers pipelined
+ *   commands in order, so what comes before a tagged reply belongs to it (RFC 9051 §2.2.2 lets a
+ *   server send untagged data at any time, which is exactly what the listener is for). With no
+ *   command registered (the greeting, IDLE before DONE) they wait in a queue for next().
+ * - Writes made in one turn of the event loop leave in one socket write (cork), so commands
+ *   pipelined together arrive together, as imaptest sends them.
  */
 import { once } from 'node:events';
 import { constants as zlib, createDeflateRaw, createInflateRaw } from 'node:zlib';
@@ -26,6 +32,15 @@ export interface CommandReply {
   ms: number;
 }
 
+interface Outstanding {
+  tag: string;
+  started: number;
+  untagged: Response[];
+  resolve: (reply: CommandReply) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
 const TRANSCRIPT_LINES = 80;
 const LINE_LIMIT = 400;
 
@@ -36,7 +51,12 @@ export class StressConnection {
   private readonly transcript: TranscriptLine[] = [];
   private waiter: ((response: Response | null) => void) | null = null;
   private queued: Response[] = [];
+  /** Commands sent and not yet answered, oldest first. */
+  private readonly outstanding: Outstanding[] = [];
+  private corked = false;
   private closed = false;
+  /** Commands written while another was outstanding, and the most outstanding at once. */
+  readonly pipelining = { commands: 0, deepest: 0 };
   private tagCounter = 0;
   /** Where outgoing octets go: the socket, or a deflate stream after COMPRESS (RFC 4978). */
   private sink: (data: string | Buffer) => void;
@@ -57,6 +77,10 @@ export class StressConnection {
     this.closed = true;
     this.note('!', 'connection closed');
     this.waiter?.(null);
+    for (const command of this.outstanding.splice(0)) {
+      clearTimeout(command.timer);
+      command.reject(new Error('connection closed'));
+    }
   }
 
   static async open(options: { host: string; port: number; name: string; epoch: number }): Promise<StressConnection> {
@@ -104,6 +128,7 @@ export class StressConnection {
       }
       this.note('S', response.raw);
       this.onResponse(response);
+      if (this.route(response)) continue;
       if (this.waiter) {
         const wake = this.waiter;
         this.waiter = null;
@@ -112,6 +137,21 @@ export class StressConnection {
         this.queued.push(response);
       }
     }
+  }
+
+  /** Hands a response to the outstanding command it belongs to; false when none is registered. */
+  private route(response: Response): boolean {
+    if (response.tag === '+' || this.outstanding.length === 0) return false;
+    if (response.tag === '*') {
+      this.outstanding[0].untagged.push(response);
+      return true;
+    }
+    const index = this.outstanding.findIndex((command) => command.tag === response.tag);
+    if (index < 0) return false;
+    const [command] = this.outstanding.splice(index, 1);
+    clearTimeout(command.timer);
+    command.resolve({ tagged: response, untagged: command.untagged, ms: performance.now() - command.started });
+    return true;
   }
 
   /** The next response, or null on close or timeout. */
@@ -132,6 +172,14 @@ export class StressConnection {
 
   write(text: string | Buffer, transcriptText?: string): void {
     this.note('C', transcriptText ?? (typeof text === 'string' ? text.replace(/\r\n$/, '') : `<${text.length} octets>`));
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.sink(text);
   }
 
@@ -158,30 +206,46 @@ export class StressConnection {
     };
   }
 
-  /** Sends `tag line` and collects responses up to the tagged one. */
-  async command(tag: string, line: string, timeoutMs = 30_000): Promise<CommandReply> {
-    const started = performance.now();
+  /**
+   * Sends `tag line` and collects responses up to the tagged one. The command is written at once
+   * (before this returns its promise), so calls made in one turn are pipelined.
+   */
+  command(tag: string, line: string, timeoutMs = 30_000): Promise<CommandReply> {
+    const reply = this.until(tag, performance.now(), timeoutMs);
     this.write(`${tag} ${line}\r\n`);
-    return this.until(tag, started, timeoutMs);
+    return reply;
   }
 
-  /** APPEND with a non-synchronizing literal (RFC 7888 LITERAL+). */
-  async append(tag: string, prefix: string, message: Buffer, timeoutMs = 30_000): Promise<CommandReply> {
-    const started = performance.now();
+  /** APPEND with a non-synchronizing literal (RFC 7888 LITERAL+), written at once like command(). */
+  append(tag: string, prefix: string, message: Buffer, timeoutMs = 30_000): Promise<CommandReply> {
+    const reply = this.until(tag, performance.now(), timeoutMs);
     this.write(`${tag} ${prefix} {${message.length}+}\r\n`);
     this.write(Buffer.concat([message, Buffer.from('\r\n')]), `<${message.length} octets>`);
-    return this.until(tag, started, timeoutMs);
+    return reply;
   }
 
-  async until(tag: string, started: number, timeoutMs: number): Promise<CommandReply> {
+  /**
+   * Registers `tag` as outstanding and resolves with its tagged reply. Responses already queued
+   * (IDLE's, read with next() before DONE) are taken first.
+   */
+  until(tag: string, started: number, timeoutMs: number): Promise<CommandReply> {
     const untagged: Response[] = [];
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const response = await this.next(Math.max(1, deadline - performance.now()));
-      if (!response) throw new Error(this.closed ? 'connection closed' : `no tagged reply to ${tag} within ${timeoutMs} ms`);
-      if (response.tag === tag) return { tagged: response, untagged, ms: performance.now() - started };
+    while (this.queued.length > 0) {
+      const response = this.queued.shift()!;
+      if (response.tag === tag) return Promise.resolve({ tagged: response, untagged, ms: performance.now() - started });
       untagged.push(response);
     }
+    if (this.closed) return Promise.reject(new Error('connection closed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.outstanding.findIndex((command) => command.tag === tag);
+        if (index >= 0) this.outstanding.splice(index, 1);
+        reject(new Error(`no tagged reply to ${tag} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.outstanding.push({ tag, started, untagged, resolve, reject, timer });
+      if (this.outstanding.length > 1) this.pipelining.commands++;
+      this.pipelining.deepest = Math.max(this.pipelining.deepest, this.outstanding.length);
+    });
   }
 
   /** Drains responses already received (IDLE pushes) without waiting. */

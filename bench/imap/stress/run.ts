@@ -17,6 +17,8 @@ export interface StressOptions extends StressTarget {
   pairs: number;
   seconds: number;
   seed: number;
+  /** Commands each random client writes before waiting for replies (imaptest pipelines); default 1. */
+  pipeline?: number;
 }
 
 export interface StressResult {
@@ -24,6 +26,8 @@ export interface StressResult {
   counts: Map<string, { n: number; ms: number }>;
   violations: Violation[];
   kinds: Map<string, number>;
+  /** Commands written while others of the same session were outstanding, and the deepest pipeline. */
+  pipelined: { commands: number; deepest: number };
 }
 
 export async function runStress(options: StressOptions): Promise<StressResult> {
@@ -40,6 +44,7 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
     oracle: new Oracle(target, epoch),
     connections: new Map(),
     messageCounter: { n: 0 },
+    pipeline: options.pipeline ?? 1,
   };
   try {
     await Promise.all([
@@ -50,7 +55,12 @@ export async function runStress(options: StressOptions): Promise<StressResult> {
     run.oracle.close();
     for (const connection of run.connections.values()) connection.close();
   }
-  return { seconds: (performance.now() - epoch) / 1000, counts: run.counts, violations: model.violations, kinds: model.kinds() };
+  const pipelined = { commands: 0, deepest: 0 };
+  for (const connection of run.connections.values()) {
+    pipelined.commands += connection.pipelining.commands;
+    pipelined.deepest = Math.max(pipelined.deepest, connection.pipelining.deepest);
+  }
+  return { seconds: (performance.now() - epoch) / 1000, counts: run.counts, violations: model.violations, kinds: model.kinds(), pipelined };
 }
 
 async function prepareMailboxes(target: StressTarget, epoch: number): Promise<void> {
@@ -69,6 +79,7 @@ export function formatCounts(result: StressResult): string {
   const rows = [...result.counts.entries()].sort((a, b) => b[1].n - a[1].n);
   const total = rows.reduce((sum, [, entry]) => sum + entry.n, 0);
   const lines = [`${total} commands in ${result.seconds.toFixed(1)} s: ${(total / result.seconds).toFixed(0)} ops/s`];
+  if (result.pipelined.commands > 0) lines.push(`${result.pipelined.commands} written while others were outstanding (up to ${result.pipelined.deepest} at once)`);
   for (const [name, entry] of rows) {
     lines.push(`  ${name.padEnd(12)} ${String(entry.n).padStart(7)}  ${(entry.n / result.seconds).toFixed(1).padStart(7)}/s  mean ${(entry.ms / entry.n).toFixed(1)} ms`);
   }

@@ -50,6 +50,8 @@ export interface RunState {
   /** The latest connection of every session name, for transcripts of other sessions. */
   connections: Map<string, StressConnection>;
   messageCounter: { n: number };
+  /** Commands a random client keeps in flight at once (1: one at a time). */
+  pipeline: number;
 }
 
 /** A separate session that answers "which of these UIDs exist now?" (UID SEARCH). */
@@ -229,13 +231,48 @@ async function sync(run: RunState, client: StressClient, kind: 'NOOP' | 'CHECK' 
     await flagsCheck(run, client, result.sentAt, 'IDLE');
     return;
   }
-  const { reply, sentAt } = await client.run(kind, kind);
-  if (reply.tagged.status !== 'OK') client.violation('sync-failed', `${kind} failed: ${reply.tagged.raw}`);
-  await landedCheck(run, client, sentAt, 'noop-missed-message', `${kind} sent at ${sentAt.toFixed(0)} ms`);
-  await flagsCheck(run, client, sentAt, kind);
+  return planSync(run, client, kind).start();
+}
+
+/** NOOP or CHECK; may be pipelined (the view is taken when its tagged reply is read). */
+function planSync(run: RunState, client: StressClient, kind: 'NOOP' | 'CHECK'): Planned {
+  return {
+    async start() {
+      let snapshot: number[] | undefined;
+      const { reply, sentAt } = await client.run(kind, kind, {
+        onTagged: () => {
+          snapshot = client.view?.uids.slice();
+        },
+      });
+      if (reply.tagged.status !== 'OK') client.violation('sync-failed', `${kind} failed: ${reply.tagged.raw}`);
+      await landedCheck(run, client, sentAt, 'noop-missed-message', `${kind} sent at ${sentAt.toFixed(0)} ms`, snapshot);
+      await flagsCheck(run, client, sentAt, kind);
+    },
+  };
 }
 
 // ---- operations ------------------------------------------------------------------------------
+
+/**
+ * One command planned against the view as it is now. start() writes it before its first await
+ * (so several started in one turn leave in one write) and then runs its checks. Whatever reads
+ * the view after the command is done reads it in the command's onTagged, because replies to
+ * commands pipelined behind it may already have changed the view when start() resumes.
+ */
+export interface Planned<T = void> {
+  /** The command names messages by sequence number. */
+  sequenceNumbers?: boolean;
+  start(): Promise<T>;
+}
+
+/**
+ * What the next command may use. Sequence numbers are safe only while every outstanding command
+ * is a FETCH, STORE or SEARCH by number: no EXPUNGE can then come before the new command runs
+ * (RFC 9051 §5.5). Without them the plan takes UIDs.
+ */
+interface PlanOptions {
+  sequenceNumbers: boolean;
+}
 
 function pickSeqs(client: StressClient, random: () => number, max: number): number[] {
   const count = client.view!.uids.length;
@@ -252,36 +289,49 @@ function pickSeqs(client: StressClient, random: () => number, max: number): numb
 
 const FETCH_ITEMS = ['UID', 'FLAGS', 'ENVELOPE', 'INTERNALDATE', 'BODYSTRUCTURE', 'BODY', 'RFC822.SIZE', 'BODY.PEEK[HEADER.FIELDS (From Subject Message-ID)]', 'BODY.PEEK[]', 'BODY.PEEK[TEXT]', 'BODY.PEEK[1]', 'BODY.PEEK[HEADER]', 'BINARY.PEEK[1]', 'RFC822.HEADER'];
 
-async function opFetch(run: RunState, client: StressClient, random: () => number): Promise<void> {
+function planFetch(run: RunState, client: StressClient, random: () => number, plan: PlanOptions): Planned | null {
   const view = client.view!;
-  if (view.uids.length === 0) return;
+  if (view.uids.length === 0) return null;
   const seqs = pickSeqs(client, random, 8);
   const items = new Set<string>(['UID']);
   const wanted = 1 + Math.floor(random() * 4);
   while (items.size < wanted + 1) items.add(FETCH_ITEMS[Math.floor(random() * FETCH_ITEMS.length)]);
   if (client.condstore && random() < 0.3) items.add('MODSEQ');
-  const byUid = random() < 0.4 && seqs.every((seq) => view.uids[seq - 1] > 0);
+  const mailbox = view.mailbox;
+  const known = seqs.filter((seq) => view.uids[seq - 1] > 0);
+  const byUid = (random() < 0.4 && known.length === seqs.length) || (!plan.sequenceNumbers && known.length > 0);
+  if (!byUid && !plan.sequenceNumbers) return null;
+  const list = [...items].join(' ');
   if (byUid) {
-    const uids = seqs.map((seq) => view.uids[seq - 1]);
-    const { reply } = await client.run('UID FETCH', `UID FETCH ${uids.join(',')} (${[...items].join(' ')})`, { fetching: true });
-    if (reply.tagged.status !== 'OK' && !expungedElsewhere(reply.tagged)) client.violation('fetch-failed', `UID FETCH failed: ${reply.tagged.raw}`);
-    return;
+    const line = `UID FETCH ${known.map((seq) => view.uids[seq - 1]).join(',')} (${list})`;
+    return {
+      async start() {
+        const { reply } = await client.run('UID FETCH', line, { fetching: true });
+        if (reply.tagged.status !== 'OK' && !expungedElsewhere(reply.tagged)) client.violation('fetch-failed', `UID FETCH failed: ${reply.tagged.raw}`);
+      },
+    };
   }
-  const { reply } = await client.run('FETCH', `FETCH ${seqs.join(',')} (${[...items].join(' ')})`, { fetching: true, forbidsExpunge: true, name: 'FETCH' });
-  const answered = new Set<number>();
-  for (const response of reply.untagged) {
-    if (response.values[1] === 'FETCH') answered.add(Number(response.values[0]));
-  }
-  const unanswered = seqs.filter((seq) => !answered.has(seq));
-  // An unsolicited FETCH (a flag change) may stand where the expunged message's data would be.
-  if (expungedElsewhere(reply.tagged)) return;
-  if (reply.tagged.status !== 'OK') {
-    client.violation('fetch-failed', `FETCH failed: ${reply.tagged.raw}`);
-    return;
-  }
-  const uids = unanswered.map((seq) => view.uids[seq - 1]).filter((uid) => uid > 0);
-  const existing = await run.oracle.existing(view.mailbox, uids);
-  if (existing.length > 0) client.violation('fetch-missing', `FETCH answered OK without data for UID(s) ${existing.join(',')}, which still exist`);
+  return {
+    sequenceNumbers: true,
+    async start() {
+      let unanswered: number[] = [];
+      const { reply } = await client.run('FETCH', `FETCH ${seqs.join(',')} (${list})`, {
+        fetching: true,
+        forbidsExpunge: true,
+        // An unsolicited FETCH (a flag change) may stand where the expunged message's data would be.
+        onTagged: (_tagged, context) => {
+          unanswered = seqs.filter((seq) => !context.fetchedSeqs.has(seq)).map((seq) => client.view?.uids[seq - 1] ?? 0).filter((uid) => uid > 0);
+        },
+      });
+      if (expungedElsewhere(reply.tagged)) return;
+      if (reply.tagged.status !== 'OK') {
+        client.violation('fetch-failed', `FETCH failed: ${reply.tagged.raw}`);
+        return;
+      }
+      const existing = await run.oracle.existing(mailbox, unanswered);
+      if (existing.length > 0) client.violation('fetch-missing', `FETCH answered OK without data for UID(s) ${existing.join(',')}, which still exist`);
+    },
+  };
 }
 
 /**
@@ -292,120 +342,171 @@ function expungedElsewhere(tagged: { status?: string; code?: { name: string }; t
   return tagged.status === 'NO' && (tagged.code?.name === 'EXPUNGEISSUED' || /no longer exist|expunged/i.test(tagged.text ?? ''));
 }
 
-async function opStore(run: RunState, client: StressClient, random: () => number): Promise<void> {
+function planStore(run: RunState, client: StressClient, random: () => number, plan: PlanOptions): Planned | null {
   const view = client.view!;
-  if (view.uids.length === 0 || view.readOnly) return;
+  if (view.uids.length === 0 || view.readOnly) return null;
   const truth = client.truth()!;
-  const seqs = pickSeqs(client, random, 4).filter((seq) => view.uids[seq - 1] > 0);
-  if (seqs.length === 0) return;
-  const uids = seqs.map((seq) => view.uids[seq - 1]);
+  const mailbox = view.mailbox;
+  const picked = pickSeqs(client, random, 4).filter((seq) => view.uids[seq - 1] > 0);
   const owned = random() < 0.7;
   const keyword = owned ? ownedKeywords(client.owner)[Math.floor(random() * 2)] : SHARED_FLAGS[Math.floor(random() * SHARED_FLAGS.length)];
+  const lower = keyword.toLowerCase();
   const add = random() < 0.6;
   const silent = random() < 0.3;
-  const byUid = random() < 0.5;
+  const byUid = random() < 0.5 || !plan.sequenceNumbers;
+  // One STORE of an owned keyword per message in flight: its true state is known once answered.
+  const seqs = owned ? picked.filter((seq) => !truth.ownedState(view.uids[seq - 1], lower)?.inFlight) : picked;
+  if (seqs.length === 0) return null;
+  const uids = seqs.map((seq) => view.uids[seq - 1]);
   const unchanged = client.condstore && random() < 0.2 ? ` (UNCHANGEDSINCE ${Math.max(...seqs.map((seq) => view.modseq[seq - 1] ?? 0), 1) + 1000000})` : '';
   const verb = `${add ? '+' : '-'}FLAGS${silent ? '.SILENT' : ''}`;
   const line = byUid ? `UID STORE ${uids.join(',')}${unchanged} ${verb} (${keyword})` : `STORE ${seqs.join(',')}${unchanged} ${verb} (${keyword})`;
-  const lower = keyword.toLowerCase();
-  if (owned) for (const uid of uids) truth.setOwned(uid, lower, { set: false, changedAt: 0, inFlight: true });
-  const { reply, context } = await client.run(byUid ? 'UID STORE' : 'STORE', line, { forbidsExpunge: !byUid, name: byUid ? 'UID STORE' : 'STORE' });
-  const status = reply.tagged.status;
-  const answeredAt = client.now();
-  if (owned) {
-    for (const uid of uids) {
-      if (status === 'OK') truth.setOwned(uid, lower, { set: add, changedAt: answeredAt, inFlight: false });
-      else truth.owned.get(uid)?.delete(lower);
-    }
-  }
-  if (status !== 'OK') {
-    if (status === 'NO' && /expunge/i.test(reply.tagged.text ?? '')) return;
-    client.violation('store-failed', `${line} failed: ${reply.tagged.raw}`);
-    return;
-  }
-  if (silent) {
-    // No FETCH came back: the change is applied to the view as a client would.
-    for (const uid of uids) {
-      const flags = view.flags[view.uids.indexOf(uid)];
-      if (!flags) continue;
-      if (add) flags.add(lower);
-      else flags.delete(lower);
-    }
-    return;
-  }
-  // RFC 9051 §6.4.6: the updated flags come back as untagged FETCH (imaptest insists).
-  const missing: number[] = [];
-  const notApplied: number[] = [];
-  for (const [i, uid] of uids.entries()) {
-    const seq = byUid ? view.uids.indexOf(uid) + 1 : seqs[i];
-    if (seq === 0) continue; // expunged meanwhile (UID STORE may announce it)
-    if (!context.fetchedUids.has(uid)) {
-      missing.push(uid);
-      continue;
-    }
-    const flags = view.flags[seq - 1];
-    if (owned && flags && flags.has(lower) !== add) notApplied.push(uid);
-  }
-  if (missing.length > 0) {
-    const existing = await run.oracle.existing(view.mailbox, missing);
-    if (existing.length > 0) client.violation('store-no-fetch', `${line}: no FETCH FLAGS for UID(s) ${existing.join(',')}, which still exist`);
-  }
-  if (notApplied.length > 0) {
-    // A message expunged by another session may answer with its last flags: only live ones count.
-    const existing = await run.oracle.existing(view.mailbox, notApplied);
-    if (existing.length > 0) client.violation('store-not-applied', `${line}: FETCH for UID(s) ${existing.join(',')} shows ${keyword} ${add ? 'unset' : 'set'}, and they still exist`);
-  }
+  return {
+    sequenceNumbers: !byUid,
+    async start() {
+      if (owned) for (const uid of uids) truth.setOwned(uid, lower, { set: false, changedAt: 0, inFlight: true });
+      const missing: number[] = [];
+      const notApplied: number[] = [];
+      const { reply } = await client.run(byUid ? 'UID STORE' : 'STORE', line, {
+        forbidsExpunge: !byUid,
+        onTagged: (tagged, context) => {
+          const answeredAt = client.now();
+          if (owned) {
+            for (const uid of uids) {
+              if (tagged.status === 'OK') truth.setOwned(uid, lower, { set: add, changedAt: answeredAt, inFlight: false });
+              else truth.owned.get(uid)?.delete(lower);
+            }
+          }
+          const now = client.view;
+          if (tagged.status !== 'OK' || !now || now.mailbox !== mailbox) return;
+          if (silent) {
+            // No FETCH came back: the change is applied to the view as a client would.
+            for (const uid of uids) {
+              const flags = now.flags[now.uids.indexOf(uid)];
+              if (!flags) continue;
+              if (add) flags.add(lower);
+              else flags.delete(lower);
+            }
+            return;
+          }
+          // RFC 9051 §6.4.6: the updated flags come back as untagged FETCH (imaptest insists).
+          for (const [i, uid] of uids.entries()) {
+            const seq = byUid ? now.uids.indexOf(uid) + 1 : seqs[i];
+            if (seq === 0) continue; // expunged meanwhile (UID STORE may announce it)
+            if (!context.fetchedUids.has(uid)) {
+              missing.push(uid);
+              continue;
+            }
+            const flags = now.flags[seq - 1];
+            if (owned && flags && flags.has(lower) !== add) notApplied.push(uid);
+          }
+        },
+      });
+      const status = reply.tagged.status;
+      if (status !== 'OK') {
+        if (status === 'NO' && /expunge/i.test(reply.tagged.text ?? '')) return;
+        client.violation('store-failed', `${line} failed: ${reply.tagged.raw}`);
+        return;
+      }
+      if (missing.length > 0) {
+        const existing = await run.oracle.existing(mailbox, missing);
+        if (existing.length > 0) client.violation('store-no-fetch', `${line}: no FETCH FLAGS for UID(s) ${existing.join(',')}, which still exist`);
+      }
+      if (notApplied.length > 0) {
+        // A message expunged by another session may answer with its last flags: only live ones count.
+        const existing = await run.oracle.existing(mailbox, notApplied);
+        if (existing.length > 0) client.violation('store-not-applied', `${line}: FETCH for UID(s) ${existing.join(',')} shows ${keyword} ${add ? 'unset' : 'set'}, and they still exist`);
+      }
+    },
+  };
 }
 
-async function opDeleteExpunge(run: RunState, client: StressClient, random: () => number): Promise<void> {
+/** UID STORE +FLAGS.SILENT (\Deleted) on a few messages, remembered as this client's to expunge. */
+function planDelete(client: StressClient, random: () => number): Planned | null {
   const view = client.view!;
-  if (view.uids.length === 0 || view.readOnly) return;
-  const mine = client.deletedByMe.get(view.mailbox) ?? new Set<number>();
-  client.deletedByMe.set(view.mailbox, mine);
+  if (view.uids.length === 0 || view.readOnly) return null;
+  const mine = deletedByMe(client);
   const count = view.uids.length > 40 ? 6 : 2;
   const seqs = pickSeqs(client, random, count).filter((seq) => view.uids[seq - 1] > 0);
-  if (seqs.length > 0) {
-    const uids = seqs.map((seq) => view.uids[seq - 1]);
-    const { reply } = await client.run('UID STORE', `UID STORE ${uids.join(',')} +FLAGS.SILENT (\\Deleted)`);
-    if (reply.tagged.status === 'OK') for (const uid of uids) mine.add(uid);
-  }
-  if (random() < 0.5 || mine.size === 0) return;
-  const byUid = random() < 0.5;
-  const targets = [...mine];
-  const line = byUid ? `UID EXPUNGE ${targets.join(',')}` : 'EXPUNGE';
-  const { reply } = await client.run(byUid ? 'UID EXPUNGE' : 'EXPUNGE', line);
-  if (reply.tagged.status !== 'OK') {
-    client.violation('expunge-failed', `${line} failed: ${reply.tagged.raw}`);
-    return;
-  }
-  const left = targets.filter((uid) => view.uids.includes(uid));
-  mine.clear();
-  if (left.length > 0) {
-    const existing = await run.oracle.existing(view.mailbox, left);
-    if (existing.length > 0) client.violation('expunge-left-deleted', `${line} left UID(s) ${existing.join(',')} that this session marked \\Deleted`);
-    else client.violation('expunge-not-announced', `${line} removed UID(s) ${left.join(',')} without telling this session`);
-  }
+  if (seqs.length === 0) return null;
+  const uids = seqs.map((seq) => view.uids[seq - 1]);
+  return {
+    async start() {
+      // Counted at once: an EXPUNGE pipelined behind this STORE runs after it and removes them.
+      for (const uid of uids) mine.add(uid);
+      const { reply } = await client.run('UID STORE', `UID STORE ${uids.join(',')} +FLAGS.SILENT (\\Deleted)`);
+      if (reply.tagged.status !== 'OK') for (const uid of uids) mine.delete(uid);
+    },
+  };
 }
 
-async function opAppend(run: RunState, client: StressClient, random: () => number, mailbox: string): Promise<void> {
+/** EXPUNGE or UID EXPUNGE of what this client marked \Deleted, which must then be gone. */
+function planExpunge(run: RunState, client: StressClient, random: () => number): Planned | null {
+  const view = client.view!;
+  const mine = deletedByMe(client);
+  if (view.readOnly || mine.size === 0) return null;
+  const byUid = random() < 0.5;
+  const targets = [...mine];
+  const mailbox = view.mailbox;
+  const line = byUid ? `UID EXPUNGE ${targets.join(',')}` : 'EXPUNGE';
+  return {
+    async start() {
+      mine.clear();
+      let left: number[] = [];
+      const { reply } = await client.run(byUid ? 'UID EXPUNGE' : 'EXPUNGE', line, {
+        onTagged: () => {
+          left = targets.filter((uid) => client.view?.uids.includes(uid));
+        },
+      });
+      if (reply.tagged.status !== 'OK') {
+        client.violation('expunge-failed', `${line} failed: ${reply.tagged.raw}`);
+        return;
+      }
+      if (left.length === 0) return;
+      const existing = await run.oracle.existing(mailbox, left);
+      if (existing.length > 0) client.violation('expunge-left-deleted', `${line} left UID(s) ${existing.join(',')} that this session marked \\Deleted`);
+      else client.violation('expunge-not-announced', `${line} removed UID(s) ${left.join(',')} without telling this session`);
+    },
+  };
+}
+
+function deletedByMe(client: StressClient): Set<number> {
+  const mailbox = client.view!.mailbox;
+  let mine = client.deletedByMe.get(mailbox);
+  if (!mine) client.deletedByMe.set(mailbox, (mine = new Set()));
+  return mine;
+}
+
+/** \Deleted on a few messages, then half the time EXPUNGE, one command after the other. */
+async function opDeleteExpunge(run: RunState, client: StressClient, random: () => number): Promise<void> {
+  await planDelete(client, random)?.start();
+  if (random() < 0.5) return;
+  await planExpunge(run, client, random)?.start();
+}
+
+function planAppend(run: RunState, client: StressClient, random: () => number, mailbox: string): Planned {
   const truth = run.model.mailbox(mailbox);
   const flags: string[] = [];
   if (random() < 0.3) flags.push('\\Seen');
   const ownKeyword = random() < 0.3 ? ownedKeywords(client.owner)[0] : null;
   if (ownKeyword) flags.push(ownKeyword);
   const message = makeMessage(run.seed, run.messageCounter.n++, random);
-  const { reply, context, sentAt } = await client.append(mailbox, flags, message);
-  if (reply.tagged.status !== 'OK') {
-    if (!mailbox.startsWith('Pair-')) client.violation('append-failed', `APPEND to ${mailbox} failed: ${reply.tagged.raw}`);
-    return;
-  }
-  const appended = context.appendUid;
-  if (!appended) {
-    client.violation('no-appenduid', `APPEND to ${mailbox} answered without APPENDUID (UIDPLUS is advertised)`);
-    return;
-  }
-  landed(run, client, mailbox, [appended.uid], appended.validity, sentAt, 'APPEND');
-  if (ownKeyword) truth.setOwned(appended.uid, ownKeyword.toLowerCase(), { set: true, changedAt: client.now(), inFlight: false });
+  return {
+    async start() {
+      const { reply, context, sentAt } = await client.append(mailbox, flags, message);
+      if (reply.tagged.status !== 'OK') {
+        if (!mailbox.startsWith('Pair-')) client.violation('append-failed', `APPEND to ${mailbox} failed: ${reply.tagged.raw}`);
+        return;
+      }
+      const appended = context.appendUid;
+      if (!appended) {
+        client.violation('no-appenduid', `APPEND to ${mailbox} answered without APPENDUID (UIDPLUS is advertised)`);
+        return;
+      }
+      landed(run, client, mailbox, [appended.uid], appended.validity, sentAt, 'APPEND');
+      if (ownKeyword) truth.setOwned(appended.uid, ownKeyword.toLowerCase(), { set: true, changedAt: client.now(), inFlight: false });
+    },
+  };
 }
 
 /** Records new UIDs in `mailbox` and checks they ascend beyond everything known before `sentAt`. */
@@ -422,100 +523,168 @@ function landed(run: RunState, client: StressClient, mailbox: string, uids: numb
   }
 }
 
-async function opCopyMove(run: RunState, client: StressClient, random: () => number, destination: string): Promise<number[]> {
+function planCopyMove(run: RunState, client: StressClient, random: () => number, destination: string, plan: PlanOptions): Planned<number[]> | null {
   const view = client.view!;
-  if (view.uids.length === 0) return [];
+  if (view.uids.length === 0) return null;
   const move = !view.readOnly && random() < 0.5;
   const seqs = pickSeqs(client, random, 3).filter((seq) => view.uids[seq - 1] > 0);
-  if (seqs.length === 0) return [];
+  if (seqs.length === 0) return null;
   const uids = seqs.map((seq) => view.uids[seq - 1]);
-  const byUid = random() < 0.7;
+  const byUid = random() < 0.7 || !plan.sequenceNumbers;
   const verb = move ? 'MOVE' : 'COPY';
   const line = byUid ? `UID ${verb} ${uids.join(',')} ${quote(destination)}` : `${verb} ${seqs.join(',')} ${quote(destination)}`;
-  const { reply, context, sentAt } = await client.run(byUid ? `UID ${verb}` : verb, line);
-  if (reply.tagged.status !== 'OK') {
-    if (reply.tagged.status === 'NO' && /expunge/i.test(reply.tagged.text ?? '')) return [];
-    if (!destination.startsWith('Pair-')) client.violation('copy-failed', `${line} failed: ${reply.tagged.raw}`);
-    return [];
-  }
-  const copied = context.copyUid;
-  if (!copied) {
-    const existing = await run.oracle.existing(view.mailbox, uids);
-    if (existing.length > 0 && !move) client.violation('no-copyuid', `${line} answered without COPYUID`);
-    return [];
-  }
-  if (copied.source.length !== copied.dest.length) client.violation('copyuid-mismatch', `${line}: COPYUID source and destination sets differ in size`);
-  for (const uid of copied.source) if (!uids.includes(uid)) client.violation('copyuid-mismatch', `${line}: COPYUID names source UID ${uid}, not asked for`);
-  landed(run, client, destination, copied.dest, copied.validity, sentAt, `${byUid ? 'UID ' : ''}${verb} from ${view.mailbox} UID ${copied.source.join(',')}`);
-  // The copy has the source's content: its static data must be the same.
-  const sourceTruth = client.truth()!;
-  const destTruth = run.model.mailbox(destination);
-  for (const [i, source] of copied.source.entries()) {
-    const known = sourceTruth.statics.get(source);
-    if (!known || destTruth.statics.has(copied.dest[i])) continue;
-    const copy = new Map<string, { value: string; by: string; at: number }>();
-    for (const [item, seen] of known) copy.set(item, { value: seen.value, by: `${seen.by} (source UID ${source} of ${verb})`, at: seen.at });
-    destTruth.statics.set(copied.dest[i], copy);
-  }
-  if (move) {
-    const still = copied.source.filter((uid) => view.uids.includes(uid));
-    if (still.length > 0) client.violation('move-not-expunged', `${line}: moved UID(s) ${still.join(',')} still in this session's view after OK (RFC 6851 §3.3)`);
-  }
-  return copied.dest;
+  const source = view.mailbox;
+  return {
+    sequenceNumbers: !byUid,
+    async start() {
+      let still: number[] = [];
+      const { reply, context, sentAt } = await client.run(byUid ? `UID ${verb}` : verb, line, {
+        onTagged: (_tagged, context) => {
+          if (move && context.copyUid) still = context.copyUid.source.filter((uid) => client.view?.uids.includes(uid));
+        },
+      });
+      if (reply.tagged.status !== 'OK') {
+        if (reply.tagged.status === 'NO' && /expunge/i.test(reply.tagged.text ?? '')) return [];
+        if (!destination.startsWith('Pair-')) client.violation('copy-failed', `${line} failed: ${reply.tagged.raw}`);
+        return [];
+      }
+      const copied = context.copyUid;
+      if (!copied) {
+        const existing = await run.oracle.existing(source, uids);
+        if (existing.length > 0 && !move) client.violation('no-copyuid', `${line} answered without COPYUID`);
+        return [];
+      }
+      if (copied.source.length !== copied.dest.length) client.violation('copyuid-mismatch', `${line}: COPYUID source and destination sets differ in size`);
+      for (const uid of copied.source) if (!uids.includes(uid)) client.violation('copyuid-mismatch', `${line}: COPYUID names source UID ${uid}, not asked for`);
+      landed(run, client, destination, copied.dest, copied.validity, sentAt, `${byUid ? 'UID ' : ''}${verb} from ${source} UID ${copied.source.join(',')}`);
+      // The copy has the source's content: its static data must be the same.
+      const sourceTruth = run.model.mailbox(source);
+      const destTruth = run.model.mailbox(destination);
+      for (const [i, uid] of copied.source.entries()) {
+        const known = sourceTruth.statics.get(uid);
+        if (!known || destTruth.statics.has(copied.dest[i])) continue;
+        const copy = new Map<string, { value: string; by: string; at: number }>();
+        for (const [item, seen] of known) copy.set(item, { value: seen.value, by: `${seen.by} (source UID ${uid} of ${verb})`, at: seen.at });
+        destTruth.statics.set(copied.dest[i], copy);
+      }
+      if (still.length > 0) client.violation('move-not-expunged', `${line}: moved UID(s) ${still.join(',')} still in this session's view after OK (RFC 6851 §3.3)`);
+      return copied.dest;
+    },
+  };
 }
 
-async function opSearch(run: RunState, client: StressClient, random: () => number): Promise<void> {
+function planSearch(run: RunState, client: StressClient, random: () => number, plan: PlanOptions): Planned {
   const view = client.view!;
   const truth = client.truth()!;
+  const mailbox = view.mailbox;
   const keyword = ownedKeywords(client.owner)[Math.floor(random() * 2)].toLowerCase();
-  const byUid = random() < 0.5;
+  const byUid = random() < 0.5 || !plan.sequenceNumbers;
   const kind = Math.floor(random() * 3);
   const criteria = kind === 0 ? `KEYWORD ${keyword}` : kind === 1 ? 'ALL' : 'FLAGGED';
   const line = `${byUid ? 'UID ' : ''}SEARCH ${criteria}`;
-  const { reply, context } = await client.run(byUid ? 'UID SEARCH' : 'SEARCH', line, { forbidsExpunge: !byUid, name: byUid ? 'UID SEARCH' : 'SEARCH' });
-  if (reply.tagged.status !== 'OK') {
-    client.violation('search-failed', `${line} failed: ${reply.tagged.raw}`);
-    return;
-  }
-  const results = context.searchResults ?? [];
-  const resultUids = new Set<number>();
-  for (const n of results) {
-    if (byUid) resultUids.add(n);
-    else if (n < 1 || n > context.searchExists) client.violation('search-out-of-range', `${line} returned seq ${n} with only ${context.searchExists} messages`);
-    else resultUids.add(view.uids[n - 1]);
-  }
-  if (kind === 1 && !byUid && results.length !== context.searchExists) {
-    client.violation('search-all-count', `SEARCH ALL returned ${results.length} messages, the view had ${context.searchExists}`);
-  }
-  if (kind !== 0) return;
-  const wrong: number[] = [];
-  for (const uid of view.uids) {
-    const state = uid ? truth.ownedState(uid, keyword) : undefined;
-    if (!state || state.inFlight || truth.expunged.has(uid)) continue;
-    if (state.set !== resultUids.has(uid)) wrong.push(uid);
-  }
-  if (wrong.length === 0) return;
-  const existing = await run.oracle.existing(view.mailbox, wrong);
-  if (existing.length > 0) client.violation('search-wrong', `${line}: UID(s) ${existing.join(',')} disagree with what this session stored`);
+  return {
+    sequenceNumbers: !byUid,
+    async start() {
+      const wrong: number[] = [];
+      const { reply } = await client.run(byUid ? 'UID SEARCH' : 'SEARCH', line, {
+        forbidsExpunge: !byUid,
+        onTagged: (tagged, context) => {
+          const now = client.view;
+          if (tagged.status !== 'OK' || !now || now.mailbox !== mailbox) return;
+          const results = context.searchResults ?? [];
+          const resultUids = new Set<number>();
+          for (const n of results) {
+            if (byUid) resultUids.add(n);
+            else if (n < 1 || n > context.searchExists) client.violation('search-out-of-range', `${line} returned seq ${n} with only ${context.searchExists} messages`);
+            else resultUids.add(now.uids[n - 1]);
+          }
+          if (kind === 1 && !byUid && results.length !== context.searchExists) {
+            client.violation('search-all-count', `SEARCH ALL returned ${results.length} messages, the view had ${context.searchExists}`);
+          }
+          if (kind !== 0) return;
+          for (const uid of now.uids) {
+            const state = uid ? truth.ownedState(uid, keyword) : undefined;
+            if (!state || state.inFlight || truth.expunged.has(uid)) continue;
+            if (state.set !== resultUids.has(uid)) wrong.push(uid);
+          }
+        },
+      });
+      if (reply.tagged.status !== 'OK') {
+        client.violation('search-failed', `${line} failed: ${reply.tagged.raw}`);
+        return;
+      }
+      if (wrong.length === 0) return;
+      const existing = await run.oracle.existing(mailbox, wrong);
+      if (existing.length > 0) client.violation('search-wrong', `${line}: UID(s) ${existing.join(',')} disagree with what this session stored`);
+    },
+  };
 }
 
 // ---- the random client -----------------------------------------------------------------------
 
+/**
+ * A random client: up to `run.pipeline` commands in flight at once, written together (imaptest's
+ * stress mode pipelines too). Commands that change state (SELECT, EXAMINE, UNSELECT, IDLE,
+ * LOGOUT) go alone, once everything before them is answered. A command with sequence numbers
+ * waits until nothing outstanding may expunge, and is then planned against the view as it is.
+ */
 export async function randomClient(run: RunState, index: number): Promise<void> {
   const random = seeded(run.seed * 1000 + index);
   const owner = `c${index}`;
+  const depth = Math.max(1, run.pipeline);
   let generation = 0;
   let client: StressClient | null = null;
+  let expungeNext = false;
+  const inFlight = new Set<Promise<unknown>>();
+  const drain = async (): Promise<void> => {
+    await Promise.allSettled([...inFlight]);
+  };
+  const launch = (planned: Planned<unknown> | null): void => {
+    if (!planned) return;
+    const current = client!;
+    const promise: Promise<unknown> = planned
+      .start()
+      .catch((error: unknown) => {
+        if (current.connection.isClosed) return;
+        current.violation('connection-error', `${(error as Error).message}`);
+        current.connection.close();
+      })
+      .finally(() => inFlight.delete(promise));
+    inFlight.add(promise);
+  };
   const now = () => performance.now() - run.model.epoch;
   while (now() < run.until) {
     try {
-      if (!client || client.connection.isClosed) {
+      while (inFlight.size >= depth) await Promise.race(inFlight);
+      if (client?.connection.isClosed) {
+        await drain();
+        client = null;
+      }
+      if (!client) {
         const mode = MODES[(index + generation) % MODES.length];
         client = await connectClient(run, `${owner}s${generation++}`, owner, mode, { compress: random() < 0.25 });
       }
       if (!client.view) {
+        await drain();
         const mailbox = random() < 0.7 ? 'INBOX' : 'Filed';
         await select(run, client, mailbox, { readOnly: random() < 0.1, fetchAll: random() < 0.9 });
+        continue;
+      }
+      const plan: PlanOptions = { sequenceNumbers: true };
+      // imaptest's rule: a command with sequence numbers is not written behind one that may
+      // expunge (or change state); the client waits for those replies, then plans afresh.
+      const whenSafe = async (planned: () => Planned<unknown> | null): Promise<void> => {
+        let next = planned();
+        if (next?.sequenceNumbers && !client!.sequenceNumbersSafe()) {
+          while (!client!.sequenceNumbersSafe() && inFlight.size > 0) await Promise.race(inFlight);
+          if (client!.connection.isClosed || !client!.view) return;
+          next = planned();
+        }
+        launch(next);
+      };
+      if (expungeNext) {
+        expungeNext = false;
+        launch(planExpunge(run, client, random));
         continue;
       }
       const other = client.view.mailbox === 'INBOX' ? 'Filed' : 'INBOX';
@@ -538,53 +707,65 @@ export async function randomClient(run: RunState, index: number): Promise<void> 
       ]);
       switch (choice) {
         case 'fetch':
-          await opFetch(run, client, random);
+          await whenSafe(() => planFetch(run, client!, random, plan));
           break;
         case 'store':
-          await opStore(run, client, random);
+          await whenSafe(() => planStore(run, client!, random, plan));
           break;
         case 'delete':
-          await opDeleteExpunge(run, client, random);
+          launch(planDelete(client, random));
+          expungeNext = random() >= 0.5;
           break;
         case 'append':
-          await opAppend(run, client, random, random() < 0.7 ? client.view.mailbox : other);
+          launch(planAppend(run, client, random, random() < 0.7 ? client.view.mailbox : other));
           break;
         case 'search':
-          await opSearch(run, client, random);
+          await whenSafe(() => planSearch(run, client!, random, plan));
           break;
         case 'copy':
-          await opCopyMove(run, client, random, other);
+          await whenSafe(() => planCopyMove(run, client!, random, other, plan));
           break;
         case 'noop':
-          await sync(run, client, 'NOOP');
+          launch(planSync(run, client, 'NOOP'));
           break;
         case 'check':
-          await sync(run, client, 'CHECK');
+          launch(planSync(run, client, 'CHECK'));
           break;
-        case 'idle':
-          await sync(run, client, 'IDLE', 200 + Math.floor(random() * 800));
+        case 'idle': {
+          const ms = 200 + Math.floor(random() * 800);
+          await drain();
+          if (client.view) await sync(run, client, 'IDLE', ms);
           break;
-        case 'reselect':
-          await select(run, client, random() < 0.5 ? other : client.view.mailbox, { readOnly: random() < 0.1, fetchAll: random() < 0.9 });
+        }
+        case 'reselect': {
+          const mailbox = random() < 0.5 ? other : client.view.mailbox;
+          const options = { readOnly: random() < 0.1, fetchAll: random() < 0.9 };
+          await drain();
+          await select(run, client, mailbox, options);
           break;
+        }
         case 'unselect': {
+          await drain();
           const { reply } = await client.run('UNSELECT', 'UNSELECT');
           if (reply.tagged.status === 'OK') client.view = null;
           break;
         }
         case 'logout':
+          await drain();
           await logout(client);
           client = null;
           break;
       }
     } catch (error) {
-      if (client) client.violation('connection-error', `${(error as Error).message}`);
+      if (client && !client.connection.isClosed) client.violation('connection-error', `${(error as Error).message}`);
       client?.connection.close();
+      await drain();
       client = null;
       if (now() >= run.until) break;
     }
   }
-  if (client) await logout(client).catch(() => client?.connection.close());
+  await drain();
+  if (client && !client.connection.isClosed) await logout(client).catch(() => client?.connection.close());
 }
 
 async function logout(client: StressClient): Promise<void> {
@@ -645,8 +826,8 @@ export async function pairClients(run: RunState, index: number): Promise<void> {
       if (!mover.view || mover.view.mailbox !== 'INBOX') await select(run, mover, 'INBOX', { readOnly: false, fetchAll: true });
       await sleep(Math.floor(random() * 400));
       const how = random();
-      if (how < 0.6 && mover.view && mover.view.uids.some((uid) => uid > 0)) await opCopyMove(run, mover, random, target);
-      else await opAppend(run, mover, random, target);
+      if (how < 0.6 && mover.view && mover.view.uids.some((uid) => uid > 0)) await planCopyMove(run, mover, random, target, { sequenceNumbers: true })?.start();
+      else await planAppend(run, mover, random, target).start();
       // The Thunderbird trace waited 2 s before IDLE; mostly shorter here to keep rounds coming.
       await sleep(Math.floor(random() * (random() < 0.15 ? 2500 : 600)));
       const kind = weighted(random, [
