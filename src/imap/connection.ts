@@ -71,8 +71,9 @@ const MAX_DEPTH = 16;
 const COALESCE_BYTES = 64 * 1024;
 /** Commands whose arguments or results are sequence numbers when not prefixed by UID. */
 const SEQUENCE_COMMANDS = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', 'SORT', 'THREAD']);
-/** How many pipelined commands are looked at when a command ends. */
+/** How many pipelined commands, and octets, are looked at when a command ends. */
 const LOOKAHEAD_COMMANDS = 32;
+const LOOKAHEAD_BYTES = 64 * 1024;
 
 export class Connection implements SessionTransport {
   readonly cid: string;
@@ -395,7 +396,7 @@ export class Connection implements SessionTransport {
   private async runCommand(command: ParsedCommand): Promise<void> {
     await this.waitForOutput();
     const started = performance.now();
-    const outcome = await executeCommand(this.session, command, { queuedSequenceCommand: () => this.queuedSequenceCommand() });
+    const outcome = await executeCommand(this.session, command);
     this.write(tagged(command.tag, outcome.status, outcome.text, outcome.code));
     this.log.info(
       {
@@ -414,14 +415,11 @@ export class Connection implements SessionTransport {
 
   /**
    * Whether the client already sent, after the running command, one that names messages by
-   * sequence number. The parser is between commands here (it is not pulled while a command
-   * runs), so handing its unconsumed octets back unchanged leaves it as it was.
+   * sequence number. The parser is not pulled while a command runs, so what it holds unconsumed
+   * is the client's next commands; they are looked at (the first 64 KB), never parsed ahead.
    */
-  private queuedSequenceCommand(): boolean {
-    if (this.parser.buffered === 0) return false;
-    const pending = this.parser.takeUnconsumed();
-    this.parser.push(pending);
-    return namesSequenceNumbers(pending);
+  hasQueuedSequenceCommand(): boolean {
+    return namesSequenceNumbers(this.parser.peekUnconsumed(LOOKAHEAD_BYTES));
   }
 
   // ---- ending ------------------------------------------------------------------------------

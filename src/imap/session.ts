@@ -41,6 +41,11 @@ export interface SessionTransport {
   readonly secure: boolean;
   /** STARTTLS may still be used: a plain listener that has not upgraded yet. */
   readonly canStartTls: boolean;
+  /**
+   * The client already sent, after the running command, one that names messages by sequence
+   * number (pipelined): expunges must wait, or they would renumber under it (RFC 9051 §5.5).
+   */
+  hasQueuedSequenceCommand(): boolean;
   write(data: Buffer): void;
   /** Resolves when the client has read enough of what was written (output backpressure). */
   waitForOutput(): Promise<void>;
@@ -315,6 +320,8 @@ export class Session {
   /**
    * Tells the client about queued changes to the selected mailbox. allowExpunge is false while
    * answering FETCH, STORE or SEARCH (RFC 3501 §7.4.1): those expunges wait for a later command.
+   * They also wait while a sequence-number command the client pipelined is queued behind this
+   * one, whichever command announces (the UID commands do at their start too).
    */
   announceUpdates(options: { allowExpunge: boolean }): void {
     const view = this.selected;
@@ -326,7 +333,7 @@ export class Session {
       return;
     }
     const updates = view.takeUpdates({
-      ...options,
+      allowExpunge: options.allowExpunge && !this.transport.hasQueuedSequenceCommand(),
       modseq: this.condstore,
       vanished: this.qresync,
       holdAppends: this.claims !== null,

@@ -77,3 +77,13 @@ t.test('COPY by sequence number queued behind CHECK: the expunge waits until the
   t.same(copy.slice(0, -1), ['* 2 EXPUNGE', '* 3 EXISTS', '* 3 RECENT'], 'then the expunge, and the copy as new mail');
   t.same(noop, ['d3 OK NOOP completed']);
 });
+
+t.test('a UID command that announces at its start also holds the expunge when FETCH by number is queued', async (t) => {
+  const c = await staleView(t);
+  c.write('d1 UID FETCH 3 (FLAGS)\r\nd2 FETCH 3 (UID)\r\nd3 NOOP\r\n');
+  t.same(await replies(c, ['d1', 'd2', 'd3']), [
+    ['* 3 FETCH (UID 3 FLAGS (\\Recent))', 'd1 OK UID FETCH completed'],
+    ['* 3 FETCH (UID 3)', 'd2 OK FETCH completed'],
+    ['* 2 EXPUNGE', 'd3 OK NOOP completed'],
+  ]);
+});

@@ -6,9 +6,9 @@
  * §7.4.1 allows it.
  *
  * Expunges by other sessions also wait when the client has already sent a command that names
- * messages by sequence number (the connection says so): that command was written against the
- * numbering the client had, and an EXPUNGE in between would shift it (RFC 9051 §5.5 makes such
- * pipelining the client's mistake; holding the expunges keeps both sides agreeing anyway).
+ * messages by sequence number (Session.announceUpdates asks the connection): that command was
+ * written against the numbering the client had, and an EXPUNGE in between would shift it
+ * (RFC 9051 §5.5 makes such pipelining the client's mistake; holding keeps both sides agreeing).
  */
 import { ImapError, StoreError, type StoreErrorKind } from '../../errors.js';
 import type { ParsedCommand } from '../protocol/types.js';
@@ -71,15 +71,7 @@ export interface Outcome {
   after?: CommandResult['after'];
 }
 
-export interface ExecuteOptions {
-  /**
-   * Asked once the command is done: whether a command the client already sent after this one
-   * names messages by sequence number. Expunges then wait for a later command.
-   */
-  queuedSequenceCommand?: () => boolean;
-}
-
-export async function executeCommand(session: Session, command: ParsedCommand, options: ExecuteOptions = {}): Promise<Outcome> {
+export async function executeCommand(session: Session, command: ParsedCommand): Promise<Outcome> {
   const spec = COMMANDS.get(command.name);
   if (!spec) return { status: 'BAD', text: 'Unknown command', code: null };
   const refusal = gate(session, spec);
@@ -93,7 +85,7 @@ export async function executeCommand(session: Session, command: ParsedCommand, o
   } finally {
     // New mail is announced once its \Recent claim is settled (session.ts).
     await session.settleClaims();
-    session.announceUpdates({ allowExpunge: !spec.holdsExpunges && !(options.queuedSequenceCommand?.() ?? false) });
+    session.announceUpdates({ allowExpunge: !spec.holdsExpunges });
   }
 }
 

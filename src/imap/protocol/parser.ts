@@ -166,6 +166,12 @@ export class CommandParser {
     return rest;
   }
 
+  /** Up to `limit` of the octets received but not yet consumed, left in place (a look ahead). */
+  peekUnconsumed(limit: number): Buffer {
+    if (this.available === 0) return EMPTY;
+    return this.peek(Math.min(limit, this.available));
+  }
+
   push(chunk: Buffer): void {
     if (this.mode === 'dead' || chunk.length === 0) return;
     this.chunks.push(chunk);
