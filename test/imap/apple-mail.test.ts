@@ -14,7 +14,7 @@
  */
 import t, { type Test } from 'tap';
 import { PASSWORD, POST_LOGIN_CAPABILITIES, USER, startServer, type Harness, type TranscriptClient } from './harness.js';
-import { REPLY, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity } from './client-fixtures.js';
+import { REPLY, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity, fixtureInboxOpened } from './client-fixtures.js';
 import { formatDateTime } from '../../src/imap/fetch/index.js';
 
 const APPLE_HEADERS = 'date subject from to cc message-id in-reply-to references x-priority x-uniform-type-identifier x-universally-unique-identifier';
@@ -54,17 +54,7 @@ t.test('account setup and first sync: namespace, all folders, CONDSTORE select, 
     'A6 OK STATUS completed',
   ]);
 
-  t.same(await c.command('A7 SELECT "INBOX" (CONDSTORE)'), [
-    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)',
-    '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted',
-    '* 5 EXISTS',
-    '* 5 RECENT',
-    '* OK [UNSEEN 1] First unseen',
-    `* OK [UIDVALIDITY ${inboxValidity}] UIDs valid`,
-    '* OK [UIDNEXT 6] Predicted next UID',
-    '* OK [HIGHESTMODSEQ 6] Highest',
-    'A7 OK [READ-WRITE] SELECT completed',
-  ]);
+  t.same(await c.command('A7 SELECT "INBOX" (CONDSTORE)'), fixtureInboxOpened('A7', inboxValidity, { readOnly: false }));
   t.same(await c.command('A8 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 0)'), [
     ...MESSAGES.map((_, index) => `* ${index + 1} FETCH (UID ${index + 1} FLAGS (\\Recent) MODSEQ (${index + 2}))`),
     'A8 OK UID FETCH completed',

@@ -190,3 +190,24 @@ export async function deliverAll(h: Harness): Promise<void> {
 export async function uidValidity(h: Harness, mailbox: string): Promise<number> {
   return (await h.store.getMailbox(USER, mailbox))!.uidValidity;
 }
+
+/**
+ * The reply to SELECT or EXAMINE of an INBOX holding the five fixtures, all \\Recent in this
+ * IMAP4rev1 session, nothing changed since delivery (RFC 3501 §6.3.1, §6.3.2).
+ */
+export function fixtureInboxOpened(tag: string, uidValidity: number, options: { readOnly: boolean }): string[] {
+  const command = options.readOnly ? 'EXAMINE' : 'SELECT';
+  return [
+    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)',
+    options.readOnly
+      ? '* OK [PERMANENTFLAGS ()] No permanent flags permitted'
+      : '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted',
+    `* ${MESSAGES.length} EXISTS`,
+    `* ${MESSAGES.length} RECENT`,
+    '* OK [UNSEEN 1] First unseen',
+    `* OK [UIDVALIDITY ${uidValidity}] UIDs valid`,
+    `* OK [UIDNEXT ${MESSAGES.length + 1}] Predicted next UID`,
+    `* OK [HIGHESTMODSEQ ${MESSAGES.length + 1}] Highest`,
+    `${tag} OK [${options.readOnly ? 'READ-ONLY' : 'READ-WRITE'}] ${command} completed`,
+  ];
+}

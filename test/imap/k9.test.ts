@@ -24,7 +24,7 @@
  */
 import t, { type Test } from 'tap';
 import { PASSWORD, POST_LOGIN_CAPABILITIES, PRE_TLS_CAPABILITIES, USER, startServer, type Harness, type TranscriptClient } from './harness.js';
-import { ALTERNATIVE, ATTACHMENT, REPLY, parseImapList, type ImapValue, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity } from './client-fixtures.js';
+import { ALTERNATIVE, ATTACHMENT, REPLY, parseImapList, type ImapValue, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity, fixtureInboxOpened } from './client-fixtures.js';
 import { formatDateTime } from '../../src/imap/fetch/index.js';
 
 const K9_HEADERS =
@@ -74,17 +74,7 @@ t.test('connect, folder list, first sync of INBOX: headers, BODYSTRUCTURE by pos
     '7 OK LIST completed',
   ], 'FolderType from \\Archive \\Drafts \\Sent \\Junk \\Trash');
 
-  t.same(await c.command('8 EXAMINE "INBOX"'), [
-    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)',
-    '* OK [PERMANENTFLAGS ()] No permanent flags permitted',
-    '* 5 EXISTS',
-    '* 5 RECENT',
-    '* OK [UNSEEN 1] First unseen',
-    `* OK [UIDVALIDITY ${inboxValidity}] UIDs valid`,
-    '* OK [UIDNEXT 6] Predicted next UID',
-    '* OK [HIGHESTMODSEQ 6] Highest',
-    '8 OK [READ-ONLY] EXAMINE completed',
-  ], 'ImapSync opens READ_ONLY: EXISTS is the message count, UIDVALIDITY and UIDNEXT are read; EXAMINE sees \\Recent without clearing it (RFC 3501 §6.3.2)');
+  t.same(await c.command('8 EXAMINE "INBOX"'), fixtureInboxOpened('8', inboxValidity, { readOnly: true }), 'ImapSync opens READ_ONLY: EXISTS is the message count, UIDVALIDITY and UIDNEXT are read; EXAMINE sees \\Recent without clearing it (RFC 3501 §6.3.2)');
   t.same(await c.command('9 UID SEARCH 1:5 NOT DELETED'), ['* SEARCH 1 2 3 4 5', '9 OK UID SEARCH completed'], 'a sequence range, answered with UIDs');
   t.same(await c.command('10 UID SEARCH *:*'), ['* SEARCH 5', '10 OK UID SEARCH completed'], 'highestUid');
   t.same(await c.command('11 SEARCH 1:* UNSEEN NOT DELETED'), ['* SEARCH 1 2 3 4 5', '11 OK SEARCH completed'], 'unread count');

@@ -28,7 +28,7 @@
  */
 import t, { type Test } from 'tap';
 import { PASSWORD, POST_LOGIN_CAPABILITIES, PRE_TLS_CAPABILITIES, USER, startServer, type Harness, type TranscriptClient } from './harness.js';
-import { REPLY, parseImapList, type ImapValue, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity } from './client-fixtures.js';
+import { REPLY, parseImapList, type ImapValue, DELIVERED_AT, MESSAGES, b64, octets, headerFields, deliverAll, uidValidity, fixtureInboxOpened } from './client-fixtures.js';
 import { formatDateTime } from '../../src/imap/fetch/index.js';
 
 const LIST_HEADERS = 'DATE FROM TO SUBJECT CONTENT-TYPE CC REPLY-TO LIST-POST DISPOSITION-NOTIFICATION-TO X-PRIORITY';
@@ -64,17 +64,7 @@ t.test('login, folder list, message list (ESEARCH, SORT, THREAD), reading a mess
   t.equal(quota.filter((line) => line.startsWith('* QUOTA ')).length, 1, 'one `* QUOTA ` line, the only ones Roundcube reads');
   t.match(quota.find((line) => line.startsWith('* QUOTA ')), /^\* QUOTA "" \(STORAGE \d+ 512\)$/);
 
-  t.same(await c.command('A0007 SELECT INBOX'), [
-    '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)',
-    '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted',
-    '* 5 EXISTS',
-    '* 5 RECENT',
-    '* OK [UNSEEN 1] First unseen',
-    `* OK [UIDVALIDITY ${inboxValidity}] UIDs valid`,
-    '* OK [UIDNEXT 6] Predicted next UID',
-    '* OK [HIGHESTMODSEQ 6] Highest',
-    'A0007 OK [READ-WRITE] SELECT completed',
-  ], 'parsed line by line: `* OK [TOKEN n`, `* n EXISTS`');
+  t.same(await c.command('A0007 SELECT INBOX'), fixtureInboxOpened('A0007', inboxValidity, { readOnly: false }), 'parsed line by line: `* OK [TOKEN n`, `* n EXISTS`');
   // The list with no sort column, with a sort column, and threaded.
   t.same(await c.command('A0008 UID SEARCH RETURN (ALL) UNDELETED'), ['* ESEARCH (TAG "A0008") UID ALL 1:5', 'A0008 OK UID SEARCH completed']);
   t.same(await c.command('A0009 UID SORT (DATE) US-ASCII ALL UNDELETED'), ['* SORT 1 2 3 4 5', 'A0009 OK UID SORT completed'], 'Date header order, 09:15 +0100 first');
