@@ -88,14 +88,16 @@ function uidSetArgument(token: Token | undefined): SequenceSet {
 }
 
 /**
- * UIDs expunged after `sinceModSeq` that the client may be told about now: within `uidSet`
- * (all when absent), reflected by the view, and not still in it. Ascending.
+ * UIDs expunged after `sinceModSeq`, within `uidSet` (all when absent), that are not in the view:
+ * ascending. A UID still in the view is told later by the view's own VANISHED. One expunged
+ * while the view's listing loaded is not in the view and its queued event is dropped there, so
+ * it must be told here even though its modseq is above what SELECT reported: the client may
+ * remember it (RFC 7162 §3.2.5.1). Telling a UID the client never knew is harmless in EARLIER.
  */
 export async function vanishedSince(session: Session, view: SelectedMailbox, sinceModSeq: number, uidSet?: SequenceSet): Promise<number[]> {
-  const known = view.knownModSeq();
   const uids = new Set<number>();
   for (const change of await session.store.listChanges(view.mailboxId, sinceModSeq)) {
-    if (change.kind !== 'expunge' || change.modseq > known) continue;
+    if (change.kind !== 'expunge') continue;
     for (const uid of change.uids) {
       if (uidSet && !matchesSequenceSet(uidSet, uid, MAX_UID)) continue;
       if (view.seqOfUid(uid) === 0) uids.add(uid);

@@ -154,3 +154,26 @@ t.test('once QRESYNC is enabled, expunges are VANISHED responses', async (t) => 
     'a7 OK UID FETCH completed',
   ]);
 });
+
+t.test('an expunge while SELECT (QRESYNC) loads the listing is still told, as VANISHED (EARLIER)', async (t) => {
+  // Found by bench/imap/stress.ts --qresync: the listing was read after the expunge, the view
+  // dropped the queued event (the UID was not in it), and VANISHED (EARLIER) skipped it because
+  // its modseq was above the HIGHESTMODSEQ SELECT reported: the client kept UID 7 for good.
+  const { h, client: c, uidValidity } = await changedMailbox(t);
+  await enableQresync(c, t);
+  const inbox = (await h.store.getMailbox(USER, 'INBOX'))!;
+  const listMessages = h.store.listMessages.bind(h.store);
+  let expungeFirst = true;
+  h.store.listMessages = async (mailboxId) => {
+    if (expungeFirst && mailboxId === inbox.id) {
+      expungeFirst = false;
+      await h.store.storeFlags(inbox.id, [7], { op: 'add', flags: ['\\Deleted'] });
+      await h.store.expunge(inbox.id, [7]);
+    }
+    return listMessages(mailboxId);
+  };
+  const reply = await c.command(`b SELECT INBOX (QRESYNC (${uidValidity} 16 1:3,6:11))`);
+  t.ok(reply.includes('* 8 EXISTS'), 'the listing no longer has UID 7');
+  t.ok(reply.includes('* VANISHED (EARLIER) 7'), `UID 7 is told: ${reply.join(' | ')}`);
+  t.same(await c.command('n NOOP'), ['n OK NOOP completed'], 'and nothing is left to tell');
+});
