@@ -6,11 +6,20 @@
  * stress/client.ts and stress/workload.ts. Exits 1 on any violation.
  *
  *   npx tsx bench/imap/stress.ts [--clients 10] [--pairs N] [--seconds 60] [--seed N] [--pipeline 1]
+ *                                [--qresync N] [--search] [--header-fields] [--checkpoint S] [--all]
  *                                [--host 127.0.0.1 --port P --user U --password P] [--detail 3]
  *
  * --pipeline N: each random client keeps up to N commands in flight, written together, as
  * imaptest does (sequence numbers only behind FETCH/STORE/SEARCH by number; SELECT, IDLE and
  * LOGOUT alone). What imaptest checks and what this covers: stress/IMAPTEST-CHECKS.md.
+ *
+ * Beyond imaptest's default mode: --qresync N adds N clients that leave a mailbox and resync with
+ * SELECT (QRESYNC ...) or UID FETCH (CHANGEDSINCE m VANISHED) (stress/resync.ts); --search has
+ * the random clients send random SEARCH programs checked against what they APPENDed
+ * (stress/search-model.ts); --header-fields adds random BODY[HEADER.FIELDS (...)] / .NOT items
+ * checked against the message; --checkpoint S stops everyone every S seconds and compares every
+ * session's view (stress/checkpoint.ts, imaptest's checkpoint=N). --all: --qresync 2 --search
+ * --header-fields --checkpoint 10.
  *
  * Without --port a fresh Bridgehead is started (bench/.data/stress, a server child process, as
  * the other benchmarks do) with an empty account; with --port the account must exist (implicit
@@ -56,6 +65,11 @@ async function main(): Promise<number> {
       password: { type: 'string' },
       detail: { type: 'string', default: '3' },
       pipeline: { type: 'string', default: '1' },
+      qresync: { type: 'string' },
+      search: { type: 'boolean', default: false },
+      'header-fields': { type: 'boolean', default: false },
+      checkpoint: { type: 'string' },
+      all: { type: 'boolean', default: false },
     },
   });
   const clients = Number(values.clients);
@@ -73,8 +87,18 @@ async function main(): Promise<number> {
       seconds: Number(values.seconds),
       seed,
       pipeline: Math.max(1, Number(values.pipeline)),
+      qresync: values.qresync !== undefined ? Number(values.qresync) : values.all ? 2 : 0,
+      searchModel: values.search || values.all,
+      headerFields: values['header-fields'] || values.all,
+      checkpoint: values.checkpoint !== undefined ? Number(values.checkpoint) : values.all ? 10 : 0,
     };
-    process.stdout.write(`IMAP stress: ${options.clients} clients (pipeline ${options.pipeline}) + ${options.pairs} watcher/mover pairs, ${options.seconds} s, seed ${seed} — ${commandLine()}\n`);
+    const extras = [
+      options.qresync > 0 ? `${options.qresync} QRESYNC resync clients` : '',
+      options.searchModel ? 'SEARCH model' : '',
+      options.headerFields ? 'HEADER.FIELDS' : '',
+      options.checkpoint > 0 ? `checkpoint every ${options.checkpoint} s` : '',
+    ].filter(Boolean);
+    process.stdout.write(`IMAP stress: ${options.clients} clients (pipeline ${options.pipeline}) + ${options.pairs} watcher/mover pairs${extras.length > 0 ? ` + ${extras.join(', ')}` : ''}, ${options.seconds} s, seed ${seed} — ${commandLine()}\n`);
     const result = await runStress(options);
     process.stdout.write(`${formatCounts(result)}\n\n${formatViolations(result, Number(values.detail))}\n`);
     if (result.violations.length > 0) process.stdout.write(`\nreplay the same choices with --seed ${seed} (timing differs between runs)\n`);

@@ -20,6 +20,9 @@
  * - with CONDSTORE on: unsolicited FETCH FLAGS carry MODSEQ; a UID's MODSEQ never goes down, and
  *   flags never change at the same MODSEQ;
  * - an owned keyword (model.ts) never differs from its owner's last answered STORE;
+ * - for messages this run generated (facts.ts): RFC822.SIZE and INTERNALDATE as APPENDed, and
+ *   BODY[HEADER.FIELDS (...)] / .NOT holding exactly the fields asked for, in message order,
+ *   then the blank line (RFC 9051 §6.4.5); for others, no field that was not asked for;
  * - no untagged BAD, no unexpected BYE, no unparsable response, no tagged reply or continuation
  *   request that no outstanding command asked for.
  */
@@ -28,6 +31,7 @@ import { StressConnection, type CommandReply } from './connection.js';
 import { ImapString, canonical, expandSet, fetchItems, type ImapValue, type Response } from './response.js';
 import { keywordOwner, type MailboxTruth, type SharedModel } from './model.js';
 import { createHash } from 'node:crypto';
+import { expectedHeaderFields, headerLines } from './facts.js';
 
 export type Mode = 'rev1' | 'condstore' | 'qresync' | 'rev2';
 
@@ -47,6 +51,8 @@ export interface CommandContext {
   select: boolean;
   /** Sequence numbers that got a FETCH response while this command ran. */
   fetchedSeqs: Set<number>;
+  /** VANISHED (EARLIER) may come: a SELECT/EXAMINE with QRESYNC or UID FETCH ... VANISHED (RFC 7162 §3.2.5, §3.2.6). */
+  earlier: boolean;
   /** Runs when the tagged reply is read, before any later response (see StressClient.run). */
   onTagged: ((tagged: Response, context: CommandContext) => void) | null;
 }
@@ -146,9 +152,10 @@ export class StressClient {
     return this.connection.command(tag, line).then((reply) => ({ reply, context, sentAt }));
   }
 
-  append(mailbox: string, flags: string[], message: Buffer): Promise<CommandRun> {
+  append(mailbox: string, flags: string[], message: Buffer, internalDate?: string): Promise<CommandRun> {
     const { context, tag, sentAt } = this.register('APPEND', {});
-    return this.connection.append(tag, `APPEND ${quote(mailbox)} (${flags.join(' ')})`, message).then((reply) => ({ reply, context, sentAt }));
+    const date = internalDate ? ` ${quote(internalDate)}` : '';
+    return this.connection.append(tag, `APPEND ${quote(mailbox)} (${flags.join(' ')})${date}`, message).then((reply) => ({ reply, context, sentAt }));
   }
 
   /** Commands sent and not yet answered, oldest first. */
@@ -216,6 +223,7 @@ export class StressClient {
       copyUid: null,
       appendUid: null,
       select: false,
+      earlier: false,
       onTagged: null,
       ...options,
     };
@@ -420,7 +428,9 @@ export class StressClient {
     const view = this.view;
     if (!view) return;
     if (Array.isArray(args[0])) {
-      this.violation('vanished-earlier', `VANISHED (EARLIER) without a QRESYNC SELECT or UID FETCH VANISHED`);
+      // EARLIER names messages expunged before this view was built: the view is not renumbered
+      // (RFC 7162 §3.2.10); resync.ts checks what they say.
+      if (!this.current?.earlier) this.violation('vanished-earlier', `VANISHED (EARLIER) without a QRESYNC SELECT or UID FETCH VANISHED`);
       return;
     }
     if (!this.qresync) this.violation('vanished-without-qresync', 'VANISHED sent although QRESYNC is not enabled');
@@ -582,6 +592,8 @@ export class StressClient {
       }
     };
     for (const [name, value] of items) {
+      if (name === 'INTERNALDATE') this.checkInternalDate(truth, uid, value);
+      if (name.startsWith('BODY[HEADER.FIELDS')) this.checkHeaderFields(truth, uid, name, value);
       if (name === 'ENVELOPE' || name === 'BODYSTRUCTURE' || name === 'BODY' || name === 'INTERNALDATE') {
         compare(name, canonical(value));
         if (name === 'ENVELOPE' && Array.isArray(value)) {
@@ -590,6 +602,9 @@ export class StressClient {
         }
       } else if (name === 'RFC822.SIZE') {
         compare('SIZE', canonical(value));
+        const facts = truth.facts.get(uid);
+        if (facts) this.model.tally('RFC822.SIZE');
+        if (facts && typeof value === 'string' && Number(value) !== facts.size) this.violation('size-wrong', `UID ${uid} RFC822.SIZE ${value}, the APPENDed message has ${facts.size} octets`);
       } else if (name.startsWith('BODY[') || name.startsWith('BINARY[') || name === 'RFC822' || name === 'RFC822.HEADER' || name === 'RFC822.TEXT') {
         const octets = value instanceof ImapString ? value.bytes : typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.alloc(0);
         const key = name.replace(/^RFC822$/, 'BODY[]').replace(/\.PEEK/, '');
@@ -597,6 +612,40 @@ export class StressClient {
         if (key === 'BODY[]' && value !== null) compare('SIZE', String(octets.length));
       }
     }
+  }
+
+  /** INTERNALDATE is the date-time APPEND gave, in its zone (RFC 9051 §6.3.12). */
+  private checkInternalDate(truth: MailboxTruth, uid: number, value: ImapValue): void {
+    const date = truth.facts.get(uid)?.internalDate;
+    if (!date || !(value instanceof ImapString)) return;
+    this.model.tally('INTERNALDATE');
+    const normal = (text: string) => text.trim().replace(/^0/, '');
+    if (normal(value.text) !== normal(date.text)) this.violation('internaldate-wrong', `UID ${uid} INTERNALDATE "${value.text}", APPENDed with "${date.text}"`);
+  }
+
+  /**
+   * BODY[HEADER.FIELDS (names)] and .NOT (RFC 9051 §6.4.5): only fields named (or not named),
+   * case-insensitively, as they are in the message, in message order, then the blank line. The
+   * names are read from the item name the server echoed.
+   */
+  private checkHeaderFields(truth: MailboxTruth, uid: number, name: string, value: ImapValue): void {
+    const match = /^BODY\[HEADER\.FIELDS(\.NOT)? \((.*)\)\]$/.exec(name);
+    if (!match || value === null) return;
+    const not = match[1] !== undefined;
+    const names = match[2].split(' ').filter(Boolean).map((field) => field.replace(/^"|"$/g, '').toLowerCase());
+    const block = value instanceof ImapString ? value.text : typeof value === 'string' ? value : '';
+    const facts = truth.facts.get(uid);
+    if (facts) {
+      const expected = expectedHeaderFields(facts, names, not);
+      this.model.tally(not ? 'HEADER.FIELDS.NOT' : 'HEADER.FIELDS');
+      if (block !== expected) this.violation('header-fields-wrong', `UID ${uid} ${name} returned ${JSON.stringify(shorten(block))}, the message gives ${JSON.stringify(shorten(expected))}`);
+      return;
+    }
+    // Content not known here: at least no field that was not asked for (imaptest's "Unexpected header").
+    for (const line of headerLines(block)) {
+      if (names.includes(line.name.toLowerCase()) === not) this.violation('header-fields-unexpected', `UID ${uid} ${name} returned field ${line.name}`);
+    }
+    if (block !== '' && !block.endsWith('\r\n\r\n') && block !== '\r\n') this.violation('header-fields-unterminated', `UID ${uid} ${name} does not end with the blank line`);
   }
 
   private onSearch(values: ImapValue[]): void {

@@ -1,7 +1,8 @@
 /**
  * Messages the stress clients APPEND: small (under 4 KB), each with its own Message-ID, in a few
  * shapes (plain text, multipart/alternative, multipart/mixed with an attachment, a forwarded
- * message/rfc822), so ENVELOPE and BODYSTRUCTURE have something to get wrong. CRLF line ends.
+ * message/rfc822), so ENVELOPE and BODYSTRUCTURE have something to get wrong; some repeat a
+ * field, fold it and write its name in odd case, for HEADER.FIELDS. CRLF line ends.
  */
 
 const NAMES = ['Alice Example <alice@bench.test>', '"Bob, Jr." <bob@bench.test>', 'carol@bench.test', '=?UTF-8?Q?J=C3=B6rg?= <jorg@bench.test>'];
@@ -13,6 +14,10 @@ export function makeMessage(seed: number, n: number, random: () => number): Buff
   const date = new Date(Date.UTC(2025, 0, 1) + n * 61_000).toUTCString().replace('GMT', '+0000');
   const headers = [`From: ${pick(NAMES)}`, `To: ${pick(NAMES)}`, `Subject: ${pick(SUBJECTS)} ${n}`, `Date: ${date}`, `Message-ID: ${id}`, 'MIME-Version: 1.0'];
   if (random() < 0.3) headers.push(`Cc: ${pick(NAMES)}`, `In-Reply-To: <stress-${seed}-${Math.max(0, n - 1)}@bench.test>`);
+  // A repeated field, one folded, and a name in odd case: HEADER.FIELDS must keep them as they are.
+  if (random() < 0.4) headers.push(`X-Stress-Trace: hop 1 of ${n}`, `x-STRESS-trace: hop 2;\r\n\tfolded onto a second line`);
+  // A name that is a prefix of another, an empty value, white space before the colon (RFC 5322 §4.5.3 obsolete syntax).
+  if (random() < 0.3) headers.splice(2, 0, `X-Stress: ${n}`, 'X-Empty:', 'X-Spaced : before the colon');
   const text = Array.from({ length: 2 + Math.floor(random() * 20) }, (_, line) => `Line ${line} of message ${n}: the quick brown fox.`).join('\r\n');
   const shape = Math.floor(random() * 4);
   let body: string;

@@ -14,10 +14,14 @@
  *   be identical in every session at every time (RFC 9051 §2.3: immutable per UID);
  * - the state of owned keywords: each client owns keywords only it stores, so their true state is
  *   known exactly once its STORE is answered (imaptest's idea of flag owners, done our own way);
- * - which session first saw each UID \Recent (RFC 3501 §2.3.2: at most one session).
+ * - which session first saw each UID \Recent (RFC 3501 §2.3.2: at most one session);
+ * - the content facts of messages this run generated (facts.ts): size, internal date, header
+ *   fields, texts, for the SEARCH model and the HEADER.FIELDS check.
  *
  * Times are performance.now() milliseconds since the run started.
  */
+
+import type { MessageFacts } from './facts.js';
 
 export interface Violation {
   kind: string;
@@ -76,6 +80,10 @@ export class MailboxTruth {
   readonly statics = new Map<number, Map<string, { value: string; by: string; at: number }>>();
   /** uid → keyword → state, for owned keywords. */
   readonly owned = new Map<number, Map<string, OwnedState>>();
+  /** uid → content facts of messages this run APPENDed (or copied from them), for SEARCH and HEADER.FIELDS. */
+  readonly facts = new Map<number, MessageFacts>();
+  /** UIDs APPENDed here (not copied in): no keyword was ever stored on them unless `owned` says so. */
+  readonly appendedHere = new Set<number>();
   /** uid → client that first saw it \Recent in a read-write view. */
   readonly recentHolder = new Map<number, string>();
 
@@ -103,6 +111,13 @@ export class SharedModel {
     let truth = this.mailboxes.get(name);
     if (!truth) this.mailboxes.set(name, (truth = new MailboxTruth(name)));
     return truth;
+  }
+
+  /** How often each optional check ran (HEADER.FIELDS blocks, INTERNALDATE, sizes), for the summary. */
+  readonly checked = new Map<string, number>();
+
+  tally(check: string): void {
+    this.checked.set(check, (this.checked.get(check) ?? 0) + 1);
   }
 
   report(violation: Violation): void {

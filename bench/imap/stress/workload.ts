@@ -24,8 +24,11 @@
 import { performance } from 'node:perf_hooks';
 import { StressConnection } from './connection.js';
 import { StressClient, quote, type Mode } from './client.js';
-import { ownedKeywords, type SharedModel } from './model.js';
+import { ownedKeywords, type MailboxTruth, type SharedModel } from './model.js';
 import { makeMessage, seeded } from './messages.js';
+import { messageFacts, randomInternalDate } from './facts.js';
+import { UNUSED_KEYWORD, evaluateProgram, keywordKnowledge, randomProgram, searchLine, type ModelMessage } from './search-model.js';
+import type { Checkpoint } from './checkpoint.js';
 
 export const MAILBOXES = ['INBOX', 'Filed'];
 /** How long after landing a message must have been pushed to an IDLE session. */
@@ -52,6 +55,21 @@ export interface RunState {
   messageCounter: { n: number };
   /** Commands a random client keeps in flight at once (1: one at a time). */
   pipeline: number;
+  /** The checks beyond the default ones (stress.ts options). */
+  features: StressFeatures;
+  /** Model-checked SEARCHes run and messages compared in them. */
+  searchModelStats: { searches: number; compared: number };
+}
+
+export interface StressFeatures {
+  /** Model-checked SEARCH programs (search-model.ts). */
+  searchModel: boolean;
+  /** Random BODY[HEADER.FIELDS (...)] / .NOT items in FETCH, checked against the message. */
+  headerFields: boolean;
+  /** imaptest's checkpoint=N: every N seconds everyone stops and the views are compared. */
+  checkpoint: Checkpoint | null;
+  /** Owners of keywords (random clients), so SEARCH can ask for other clients' keywords. */
+  owners: string[];
 }
 
 /** A separate session that answers "which of these UIDs exist now?" (UID SEARCH). */
@@ -289,6 +307,20 @@ function pickSeqs(client: StressClient, random: () => number, max: number): numb
 
 const FETCH_ITEMS = ['UID', 'FLAGS', 'ENVELOPE', 'INTERNALDATE', 'BODYSTRUCTURE', 'BODY', 'RFC822.SIZE', 'BODY.PEEK[HEADER.FIELDS (From Subject Message-ID)]', 'BODY.PEEK[]', 'BODY.PEEK[TEXT]', 'BODY.PEEK[1]', 'BODY.PEEK[HEADER]', 'BINARY.PEEK[1]', 'RFC822.HEADER'];
 
+const HEADER_NAMES = ['From', 'SUBJECT', 'message-id', 'X-Stress-Trace', 'x-stress', 'X-Empty', 'x-spaced', 'x-absent-field', 'To', 'cc', 'In-Reply-To', 'Content-Type', 'DATE', 'mime-version', 'Content-Transfer-Encoding', 'Received'];
+
+/** BODY.PEEK[HEADER.FIELDS (...)] or .NOT with 1-4 names in odd case, sometimes quoted, some absent from every message. */
+function randomHeaderFields(random: () => number): string {
+  const count = 1 + Math.floor(random() * 4);
+  const names = new Set<string>();
+  while (names.size < count) {
+    const name = HEADER_NAMES[Math.floor(random() * HEADER_NAMES.length)];
+    const cased = [...name].map((c) => (random() < 0.3 ? (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) : c)).join('');
+    names.add(random() < 0.15 ? quote(cased) : cased);
+  }
+  return `BODY.PEEK[HEADER.FIELDS${random() < 0.3 ? '.NOT' : ''} (${[...names].join(' ')})]`;
+}
+
 function planFetch(run: RunState, client: StressClient, random: () => number, plan: PlanOptions): Planned | null {
   const view = client.view!;
   if (view.uids.length === 0) return null;
@@ -296,6 +328,7 @@ function planFetch(run: RunState, client: StressClient, random: () => number, pl
   const items = new Set<string>(['UID']);
   const wanted = 1 + Math.floor(random() * 4);
   while (items.size < wanted + 1) items.add(FETCH_ITEMS[Math.floor(random() * FETCH_ITEMS.length)]);
+  if (run.features.headerFields && random() < 0.6) items.add(randomHeaderFields(random));
   if (client.condstore && random() < 0.3) items.add('MODSEQ');
   const mailbox = view.mailbox;
   const known = seqs.filter((seq) => view.uids[seq - 1] > 0);
@@ -380,9 +413,13 @@ function planStore(run: RunState, client: StressClient, random: () => number, pl
           const now = client.view;
           if (tagged.status !== 'OK' || !now || now.mailbox !== mailbox) return;
           if (silent) {
-            // No FETCH came back: the change is applied to the view as a client would.
+            // No FETCH came back: an owned keyword's change is applied to the view as a client
+            // would. A shared flag's final state depends on other sessions' STOREs, whose FETCH
+            // may have come before this reply: the view no longer knows it.
             for (const uid of uids) {
-              const flags = now.flags[now.uids.indexOf(uid)];
+              const index = now.uids.indexOf(uid);
+              if (!owned && index >= 0) now.flags[index] = null;
+              const flags = now.flags[index];
               if (!flags) continue;
               if (add) flags.add(lower);
               else flags.delete(lower);
@@ -434,7 +471,16 @@ function planDelete(client: StressClient, random: () => number): Planned | null 
     async start() {
       // Counted at once: an EXPUNGE pipelined behind this STORE runs after it and removes them.
       for (const uid of uids) mine.add(uid);
-      const { reply } = await client.run('UID STORE', `UID STORE ${uids.join(',')} +FLAGS.SILENT (\\Deleted)`);
+      const mailbox = view.mailbox;
+      const { reply } = await client.run('UID STORE', `UID STORE ${uids.join(',')} +FLAGS.SILENT (\\Deleted)`, {
+        // .SILENT: the client sets the flag in its view itself. No session ever clears \Deleted,
+        // so whatever other sessions stored meanwhile, the message has it now.
+        onTagged: (tagged) => {
+          const now = client.view;
+          if (tagged.status !== 'OK' || !now || now.mailbox !== mailbox) return;
+          for (const uid of uids) now.flags[now.uids.indexOf(uid)]?.add('\\deleted');
+        },
+      });
       if (reply.tagged.status !== 'OK') for (const uid of uids) mine.delete(uid);
     },
   };
@@ -491,9 +537,11 @@ function planAppend(run: RunState, client: StressClient, random: () => number, m
   const ownKeyword = random() < 0.3 ? ownedKeywords(client.owner)[0] : null;
   if (ownKeyword) flags.push(ownKeyword);
   const message = makeMessage(run.seed, run.messageCounter.n++, random);
+  // Most with a date-time of their own (SINCE/BEFORE/ON have known answers), some with the server's.
+  const internalDate = random() < 0.85 ? randomInternalDate(random) : null;
   return {
     async start() {
-      const { reply, context, sentAt } = await client.append(mailbox, flags, message);
+      const { reply, context, sentAt } = await client.append(mailbox, flags, message, internalDate?.text);
       if (reply.tagged.status !== 'OK') {
         if (!mailbox.startsWith('Pair-')) client.violation('append-failed', `APPEND to ${mailbox} failed: ${reply.tagged.raw}`);
         return;
@@ -504,6 +552,10 @@ function planAppend(run: RunState, client: StressClient, random: () => number, m
         return;
       }
       landed(run, client, mailbox, [appended.uid], appended.validity, sentAt, 'APPEND');
+      if (appended.validity === truth.uidValidity || truth.uidValidity === 0) {
+        truth.facts.set(appended.uid, messageFacts(message, internalDate));
+        truth.appendedHere.add(appended.uid);
+      }
       if (ownKeyword) truth.setOwned(appended.uid, ownKeyword.toLowerCase(), { set: true, changedAt: client.now(), inFlight: false });
     },
   };
@@ -560,6 +612,7 @@ function planCopyMove(run: RunState, client: StressClient, random: () => number,
       // The copy has the source's content: its static data must be the same.
       const sourceTruth = run.model.mailbox(source);
       const destTruth = run.model.mailbox(destination);
+      copyKnowledge(sourceTruth, destTruth, copied.source, copied.dest, sentAt, client.now());
       for (const [i, uid] of copied.source.entries()) {
         const known = sourceTruth.statics.get(uid);
         if (!known || destTruth.statics.has(copied.dest[i])) continue;
@@ -571,6 +624,25 @@ function planCopyMove(run: RunState, client: StressClient, random: () => number,
       return copied.dest;
     },
   };
+}
+
+/**
+ * A copy has its source's content and, RFC 9051 §6.4.7, its flags: the facts carry over, and an
+ * owned keyword whose state was settled before the COPY/MOVE was sent (answered, none in flight)
+ * is the copy's state too.
+ */
+function copyKnowledge(source: MailboxTruth, dest: MailboxTruth, sourceUids: number[], destUids: number[], sentAt: number, answeredAt: number): void {
+  for (const [i, uid] of sourceUids.entries()) {
+    const destUid = destUids[i];
+    const facts = source.facts.get(uid);
+    if (facts && !dest.facts.has(destUid)) dest.facts.set(destUid, facts);
+    // Only when every owned keyword ever stored on the source is settled: then unset ones are known too.
+    const owned = source.owned.get(uid);
+    const settled = [...(owned?.values() ?? [])].every((state) => !state.inFlight && state.changedAt < sentAt);
+    if (!settled || !source.appendedHere.has(uid) || dest.owned.has(destUid)) continue;
+    for (const [keyword, state] of owned ?? []) dest.setOwned(destUid, keyword, { set: state.set, changedAt: answeredAt, inFlight: false });
+    dest.appendedHere.add(destUid);
+  }
 }
 
 function planSearch(run: RunState, client: StressClient, random: () => number, plan: PlanOptions): Planned {
@@ -620,6 +692,80 @@ function planSearch(run: RunState, client: StressClient, random: () => number, p
   };
 }
 
+/**
+ * A random SEARCH program (search-model.ts), by number or UID, whose answer is compared with the
+ * model over the messages of the view when it was sent whose content and keywords are known.
+ */
+function planModelSearch(run: RunState, client: StressClient, random: () => number, plan: PlanOptions): Planned | null {
+  const view = client.view!;
+  const truth = client.truth()!;
+  const mailbox = view.mailbox;
+  const byUid = random() < 0.5 || !plan.sequenceNumbers;
+  const sentUids = view.uids.slice();
+  const known = (uid: number): boolean => uid > 0 && truth.facts.has(uid) && !truth.expunged.has(uid);
+  const samples: ModelMessage[] = sentUids.filter(known).map((uid) => ({ seq: 0, uid, facts: truth.facts.get(uid)!, keyword: () => null }));
+  const keywords = [...ownedKeywords(client.owner), ...run.features.owners.flatMap(ownedKeywords), UNUSED_KEYWORD, '$shared'];
+  const program = randomProgram({
+    random,
+    samples,
+    exists: sentUids.length,
+    knownUids: sentUids.filter((uid) => uid > 0),
+    keywords: [...new Set(keywords)],
+    sequenceSets: plan.sequenceNumbers && (!byUid || random() < 0.3),
+  });
+  const line = searchLine(program, byUid);
+  const usesSequenceSets = JSON.stringify(program).includes('"k":"seqs"');
+  return {
+    sequenceNumbers: !byUid || usesSequenceSets,
+    async start() {
+      const wrong: Array<{ uid: number; expected: boolean }> = [];
+      let compared = 0;
+      // When it is written (run() writes before returning): keywords settled before this are known.
+      const sentAt = client.now();
+      const { reply } = await client.run(byUid ? 'UID SEARCH' : 'SEARCH', line, {
+        forbidsExpunge: !byUid,
+        onTagged: (tagged, context) => {
+          const now = client.view;
+          if (tagged.status !== 'OK' || !now || now.mailbox !== mailbox) return;
+          // Sequence numbers (results, or sets in the program) mean what they meant when sent
+          // only if no message left the view meanwhile (a UID SEARCH may announce expunges).
+          const renumbered = sentUids.some((uid, index) => now.uids[index] !== uid);
+          if (renumbered && (!byUid || usesSequenceSets)) return;
+          const results = new Set(context.searchResults ?? []);
+          for (const [index, uid] of sentUids.entries()) {
+            if (!known(uid) || !now.uids.includes(uid)) continue;
+            const seq = index + 1;
+            const value = evaluateProgram(program, { seq, uid, facts: truth.facts.get(uid)!, keyword: keywordKnowledge(truth, uid, sentAt) });
+            if (value === null) continue;
+            compared++;
+            const found = byUid ? results.has(uid) : results.has(seq);
+            if (found !== value) wrong.push({ uid, expected: value });
+          }
+        },
+      });
+      run.searchModelStats.searches++;
+      run.searchModelStats.compared += compared;
+      if (reply.tagged.status !== 'OK') {
+        client.violation('search-failed', `${line} failed: ${reply.tagged.raw}`);
+        return;
+      }
+      if (wrong.length === 0) return;
+      const existing = new Set(await run.oracle.existing(mailbox, wrong.map((entry) => entry.uid)));
+      const real = wrong.filter((entry) => existing.has(entry.uid));
+      if (real.length > 0) {
+        const details = real.map((entry) => `UID ${entry.uid} ${entry.expected ? 'should match' : 'should not match'} (${describe(truth, entry.uid)})`);
+        client.violation('search-model-wrong', `${line.replace(/\r\n/g, ' ')}: ${details.join('; ')}`);
+      }
+    },
+  };
+}
+
+function describe(truth: MailboxTruth, uid: number): string {
+  const facts = truth.facts.get(uid)!;
+  const owned = [...(truth.owned.get(uid) ?? [])].map(([keyword, state]) => `${keyword}=${state.inFlight ? '?' : state.set}`).join(' ');
+  return `size ${facts.size}, date ${facts.internalDate?.text ?? 'server time'}, subject ${JSON.stringify(facts.subject)}, from ${JSON.stringify(facts.from)}${owned ? `, ${owned}` : ''}`;
+}
+
 // ---- the random client -----------------------------------------------------------------------
 
 /**
@@ -653,8 +799,15 @@ export async function randomClient(run: RunState, index: number): Promise<void> 
     inFlight.add(promise);
   };
   const now = () => performance.now() - run.model.epoch;
+  const checkpoint = run.features.checkpoint;
+  checkpoint?.join();
+  try {
   while (now() < run.until) {
     try {
+      if (checkpoint?.due()) {
+        await drain();
+        await checkpoint.arrive([client]);
+      }
       while (inFlight.size >= depth) await Promise.race(inFlight);
       if (client?.connection.isClosed) {
         await drain();
@@ -697,6 +850,7 @@ export async function randomClient(run: RunState, index: number): Promise<void> 
         ['delete', deleteWeight],
         ['append', appendWeight],
         ['search', 8],
+        ['msearch', run.features.searchModel ? 10 : 0],
         ['copy', 8],
         ['noop', 6],
         ['check', 2],
@@ -721,6 +875,9 @@ export async function randomClient(run: RunState, index: number): Promise<void> 
           break;
         case 'search':
           await whenSafe(() => planSearch(run, client!, random, plan));
+          break;
+        case 'msearch':
+          await whenSafe(() => planModelSearch(run, client!, random, plan));
           break;
         case 'copy':
           await whenSafe(() => planCopyMove(run, client!, random, other, plan));
@@ -764,6 +921,9 @@ export async function randomClient(run: RunState, index: number): Promise<void> 
       if (now() >= run.until) break;
     }
   }
+  } finally {
+    checkpoint?.leave();
+  }
   await drain();
   if (client && !client.connection.isClosed) await logout(client).catch(() => client?.connection.close());
 }
@@ -802,8 +962,12 @@ export async function pairClients(run: RunState, index: number): Promise<void> {
   let mover: StressClient | null = null;
   let generation = 0;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const checkpoint = run.features.checkpoint;
+  checkpoint?.join();
+  try {
   while (now() < run.until) {
     try {
+      if (checkpoint?.due()) await checkpoint.arrive([watcher, mover]);
       if (!watcher || watcher.connection.isClosed || round % 4 === 0) {
         if (watcher) await logout(watcher).catch(() => watcher?.connection.close());
         // Thunderbird compresses (CLIENTS.md): half the watchers do.
@@ -850,6 +1014,9 @@ export async function pairClients(run: RunState, index: number): Promise<void> {
       watcher = null;
       mover = null;
     }
+  }
+  } finally {
+    checkpoint?.leave();
   }
   for (const client of [watcher, mover]) if (client) await logout(client).catch(() => client.connection.close());
 }
