@@ -4,9 +4,8 @@
  * stored binary content comes back as literal8. imapflow, which uses BINARY.PEEK when BINARY is
  * advertised, reads decoded parts.
  */
-import { ImapFlow } from 'imapflow';
 import t from 'tap';
-import { PASSWORD, USER, startServer } from './harness.js';
+import { USER, startServer, imapflowClient } from './harness.js';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]);
 const MESSAGE = [
@@ -96,16 +95,7 @@ t.test('APPEND with literal8 (RFC 3516 §4.4); binary content comes back as lite
 t.test('imapflow downloads parts with BINARY.PEEK', async (t) => {
   const h = await startServer(t);
   await h.store.append(USER, 'INBOX', Buffer.from(MESSAGE));
-  const imap = new ImapFlow({
-    host: '127.0.0.1',
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user: USER, pass: PASSWORD },
-    logger: false,
-  });
-  await imap.connect();
-  t.teardown(() => imap.close());
+  const imap = await imapflowClient(t, h);
   await imap.mailboxOpen('INBOX');
   const { content } = await imap.download('1', '2');
   if (!content) throw new Error('no content');

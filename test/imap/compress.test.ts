@@ -7,10 +7,9 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import { constants as zlib, deflateRawSync } from 'node:zlib';
-import { ImapFlow } from 'imapflow';
 import t from 'tap';
 import { createLogger } from '../../src/log.js';
-import { PASSWORD, USER, sampleMessage, startServer } from './harness.js';
+import { PASSWORD, USER, sampleMessage, startServer, imapflowClient } from './harness.js';
 
 t.test('RFC 4978 §3 example: compression after TLS, then a compressed session', async (t) => {
   const h = await startServer(t, { implicitTls: false });
@@ -87,16 +86,7 @@ t.test('imapflow uses COMPRESS by default and works through it', async (t) => {
     },
   });
   const h = await startServer(t, { log: createLogger({ level: 'info', destination }) });
-  const imap = new ImapFlow({
-    host: '127.0.0.1',
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user: USER, pass: PASSWORD },
-    logger: false,
-  });
-  await imap.connect();
-  t.teardown(() => imap.close());
+  const imap = await imapflowClient(t, h);
   t.ok(commands.includes('COMPRESS OK'), commands.join(', '));
   const body = sampleMessage('Through deflate', 'y'.repeat(50_000));
   await imap.append('INBOX', body);

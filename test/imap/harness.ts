@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { connect as connectPlain, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { constants as zlib, createDeflateRaw, createInflateRaw } from 'node:zlib';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { generate } from 'selfsigned';
 import { ImapServer, type ImapServerOptions } from '../../src/imap/server.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -344,4 +345,23 @@ export async function appendMessage(client: TranscriptClient, tag: string, mailb
   if (!go.startsWith('+')) throw new Error(`no continuation: ${go}`);
   client.write(`${message}\r\n`);
   return client.until(tag);
+}
+
+/**
+ * imapflow logged in as USER over the harness's implicit-TLS listener (self-signed certificate
+ * accepted), closed at teardown. `options` add to or override the defaults (e.g. qresync).
+ */
+export async function imapflowClient(t: TestContext, h: Harness, options: Partial<ImapFlowOptions> = {}): Promise<ImapFlow> {
+  const imap = new ImapFlow({
+    host: '127.0.0.1',
+    port: h.port,
+    secure: true,
+    tls: { rejectUnauthorized: false },
+    auth: { user: USER, pass: PASSWORD },
+    logger: false,
+    ...options,
+  });
+  await imap.connect();
+  t.teardown(() => imap.close());
+  return imap;
 }

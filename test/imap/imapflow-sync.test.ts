@@ -4,24 +4,13 @@
  * ESEARCH replies and SELECT (QRESYNC ...).
  */
 import { once } from 'node:events';
-import { ImapFlow } from 'imapflow';
 import t from 'tap';
-import { PASSWORD, USER, sampleMessage, startServer } from './harness.js';
+import { USER, sampleMessage, startServer, imapflowClient } from './harness.js';
 
 t.test('imapflow with QRESYNC follows another session\'s changes', async (t) => {
   const h = await startServer(t);
   for (let i = 1; i <= 5; i++) await h.store.append(USER, 'INBOX', Buffer.from(sampleMessage(`Message ${i}`)));
-  const imap = new ImapFlow({
-    host: '127.0.0.1',
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user: USER, pass: PASSWORD },
-    logger: process.env.IMAPFLOW_DEBUG ? (undefined as never) : false,
-    qresync: true,
-  });
-  await imap.connect();
-  t.teardown(() => imap.close());
+  const imap = await imapflowClient(t, h, { logger: process.env.IMAPFLOW_DEBUG ? (undefined as never) : false, qresync: true });
   for (const name of ['CONDSTORE', 'QRESYNC', 'IMAP4REV2']) t.ok(imap.enabled.has(name), `${name} enabled`);
 
   const mailbox = await imap.mailboxOpen('INBOX');

@@ -3,9 +3,8 @@
  * directions, NFC), `APPEND ... UTF8 (~{n+} ...)` as Thunderbird sends it, and imapflow, which
  * enables UTF8=ACCEPT by itself.
  */
-import { ImapFlow } from 'imapflow';
 import t from 'tap';
-import { PASSWORD, USER, startServer } from './harness.js';
+import { USER, startServer, imapflowClient } from './harness.js';
 
 const UTF8_MESSAGE = [
   'From: Jörg <jörg@example.org>',
@@ -62,16 +61,7 @@ t.test("APPEND UTF8 (~{n+} ...) as Thunderbird sends it (RFC 6855 §4)", async (
 
 t.test('imapflow with UTF8=ACCEPT: UTF-8 names end to end', async (t) => {
   const h = await startServer(t);
-  const imap = new ImapFlow({
-    host: '127.0.0.1',
-    port: h.port,
-    secure: true,
-    tls: { rejectUnauthorized: false },
-    auth: { user: USER, pass: PASSWORD },
-    logger: false,
-  });
-  await imap.connect();
-  t.teardown(() => imap.close());
+  const imap = await imapflowClient(t, h);
   t.ok(imap.enabled.has('UTF8=ACCEPT'));
   await imap.mailboxCreate('Überweisungen');
   await imap.append('Überweisungen', UTF8_MESSAGE);
