@@ -333,7 +333,8 @@ export class Session {
       return;
     }
     const updates = view.takeUpdates({
-      allowExpunge: options.allowExpunge && !this.transport.hasQueuedSequenceCommand(),
+      // The look at pipelined input only when something is queued: most commands end with nothing to tell.
+      allowExpunge: options.allowExpunge && view.hasPendingUpdates && !this.transport.hasQueuedSequenceCommand(),
       modseq: this.condstore,
       vanished: this.qresync,
       holdAppends: this.claims !== null,
