@@ -392,7 +392,9 @@ export class OutboundQueue {
 
   private async runRound(id: string): Promise<void> {
     const entry = await this.store.get(id);
-    if (!entry) return;
+    // The scan that chose this entry may predate a round that just ended and rescheduled it
+    // (or delivered it): the entry as stored now decides, so a message is never tried twice in a row.
+    if (!entry || entry.nextAttemptAt > this.clock.now()) return;
     const previousDue = entry.nextAttemptAt;
     const round: RoundState = { previousDue, afterWrite: [] };
     const log = this.log.child({ msgid: id });

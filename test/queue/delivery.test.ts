@@ -163,3 +163,33 @@ async function flushAndWait(h: Awaited<ReturnType<typeof startQueue>>): Promise<
   await h.until(() => h.events.filter((event) => event.type === 'deferred').length >= 8, 'eight deferrals');
   return count;
 }
+
+t.test('a scan that read an entry before its round ended does not start a second round', async (t) => {
+  // The race CI once hit: a scan reads "A is due", A's round ends (deferred, rescheduled) while
+  // the scan's read is in flight, then the scan starts A again from what it read.
+  const port = await closedPort();
+  const h = await startQueue(t, { routes: { 'remote.test': route(port) } });
+  const queueStore = h.store.queue;
+  const due = queueStore.due.bind(queueStore);
+  let firstDeferral: Promise<unknown> | null = null;
+  let calls = 0;
+  queueStore.due = async (now, limit) => {
+    const call = ++calls;
+    const result = await due(now, limit);
+    // The second scan (kicked by the second enqueue) returns only after the first round ended.
+    if (call === 2) {
+      await firstDeferral;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return result;
+  };
+  const first = await h.enqueue({ to: ['a@remote.test'] });
+  firstDeferral = h.waitFor((event) => event.type === 'deferred' && event.messageId === first, 'first deferral');
+  await h.enqueue({ to: ['b@remote.test'] });
+  await firstDeferral;
+  await h.until(() => h.events.filter((event) => event.type === 'deferred').length >= 2, 'both deferred');
+  await h.queue.idle();
+  const deferrals = h.events.filter((event) => event.type === 'deferred' && event.messageId === first);
+  t.equal(deferrals.length, 1, 'the first message had one round');
+  t.equal((await queueStore.get(first))?.attempts, 1, 'one attempt counted');
+});
