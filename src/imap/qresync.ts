@@ -66,12 +66,14 @@ function parseQresync(token: Token | undefined): QresyncParameters {
   if (uidValidity === 0) throw imapBad('UIDVALIDITY must not be 0');
   const parameters: QresyncParameters = { uidValidity, modseq: parseNumber(values[1], 'a mod-sequence value', MAX_MODSEQ) };
   let next = 2;
-  if (values[next] && isAtom(values[next])) parameters.knownUids = uidSetArgument(values[next++]);
+  if (values[next] && isAtom(values[next])) parameters.knownUids = explicitSetArgument(values[next++], 'known-uids');
   if (values[next]) {
     const match = listArgument(values[next++], 'sequence match data');
     if (match.length !== 2) throw imapBad('Sequence match data needs a sequence set and a UID set');
-    uidSetArgument(match[0]);
-    uidSetArgument(match[1]);
+    const numbers = explicitSetArgument(match[0], 'known-sequence-set');
+    const uids = explicitSetArgument(match[1], 'known-uid-set');
+    // Each number pairs with the UID at its place (RFC 7162 §3.2.5.2), so the sets are equal in size.
+    if (memberCount(numbers) !== memberCount(uids)) throw imapBad('known-sequence-set and known-uid-set differ in size');
   }
   if (next !== values.length) throw imapBad('Bad QRESYNC parameters');
   return parameters;
@@ -83,8 +85,17 @@ function parseNumber(token: Token | undefined, what: string, max: number): numbe
   return Number(text);
 }
 
-function uidSetArgument(token: Token | undefined): SequenceSet {
-  return parseSequenceSet(atomArgument(token, 'a UID set'));
+/** known-uids, known-sequence-set, known-uid-set: sequence sets where "*" is not allowed (RFC 7162 §7). */
+function explicitSetArgument(token: Token | undefined, what: string): SequenceSet {
+  const set = parseSequenceSet(atomArgument(token, what));
+  if (set.ranges.some((range) => range.start === '*' || range.end === '*')) throw imapBad(`"*" is not allowed in ${what}`);
+  return set;
+}
+
+function memberCount(set: SequenceSet): number {
+  let count = 0;
+  for (const { start, end } of set.ranges) count += Math.abs(Number(end) - Number(start)) + 1;
+  return count;
 }
 
 /**

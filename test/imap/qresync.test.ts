@@ -54,7 +54,7 @@ t.test('SELECT (QRESYNC ...) resynchronises in one round trip', async (t) => {
     'b OK [READ-WRITE] SELECT completed',
   ]);
   // The RFC's known-uids: VANISHED names only UIDs the client says it knows.
-  t.same(await c.command(`c EXAMINE INBOX (QRESYNC (${uidValidity} 11 1:4,6:* (1:3 1:3)))`), [
+  t.same(await c.command(`c EXAMINE INBOX (QRESYNC (${uidValidity} 11 1:4,6:20 (1:3 1:3)))`), [
     '* OK [CLOSED] Previous mailbox is now closed',
     '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)',
     '* OK [PERMANENTFLAGS ()] No permanent flags permitted',
@@ -90,6 +90,13 @@ t.test('SELECT (QRESYNC ...) resynchronises in one round trip', async (t) => {
   t.same(await c.command('h SELECT INBOX (QRESYNC (0 1))'), ['h BAD UIDVALIDITY must not be 0']);
   t.same(await c.command('i SELECT INBOX (QRESYNC (1 1 1:2 (1:2)))'), ['i BAD Sequence match data needs a sequence set and a UID set']);
   t.same(await c.command('j SELECT INBOX (QRESYNC (1))'), ['j BAD QRESYNC needs (uidvalidity modseq [known-uids [seq-match-data]])']);
+  // RFC 7162 §7: "*" is not allowed in known-uids nor in either set of the sequence match data,
+  // and the two sets pair message numbers with UIDs one to one.
+  t.same(await c.command('k SELECT INBOX (QRESYNC (1 1 1:*))'), ['k BAD "*" is not allowed in known-uids']);
+  t.same(await c.command('l SELECT INBOX (QRESYNC (1 1 1:9 (1:* 1:9)))'), ['l BAD "*" is not allowed in known-sequence-set']);
+  t.same(await c.command('m SELECT INBOX (QRESYNC (1 1 1:9 (1:3 2,*)))'), ['m BAD "*" is not allowed in known-uid-set']);
+  t.same(await c.command('n SELECT INBOX (QRESYNC (1 1 1:9 (1:3 2,4)))'), ['n BAD known-sequence-set and known-uid-set differ in size']);
+  t.equal((await c.command('o SELECT INBOX (QRESYNC (1 1 1:9 (1:3,5 4:2,7)))')).at(-1), 'o OK [READ-WRITE] SELECT completed', 'ranges of equal size, either order');
 });
 
 t.test('UID FETCH (CHANGEDSINCE n VANISHED)', async (t) => {
