@@ -120,11 +120,18 @@ t.test('mbsync synchronises 1,000 messages both ways, twice, without errors or d
 
   t.equal((await sync(1)).length, COUNT, 'round 1 pulled every message');
 
-  // Server side: new mail, one message expunged, one flagged.
+  // Server side: new mail, one message expunged, one flagged. The appends above ran 100 at a
+  // time, so UIDs need not follow the subjects: the messages are found by their Message-ID.
   const mailbox = (await store.getMailbox(USER, 'INBOX'))!;
+  const metaOf = async (id: string) => {
+    const metas = await store.listMessages(mailbox.id);
+    const headers = await store.readBlobs(metas.map((meta) => meta.blobId), 'header');
+    return metas[headers.findIndex((header) => header?.includes(`<${id}@interop.test>`))];
+  };
+  const [expunged, flagged] = [(await metaOf('m0')).uid, (await metaOf('m1')).uid];
   for (let i = 0; i < 3; i++) await store.append(USER, 'INBOX', message(`server-new${i}`, `Server new ${i}`));
-  await store.expunge(mailbox.id, [1]);
-  await store.storeFlags(mailbox.id, [2], { op: 'add', flags: ['\\Flagged'] });
+  await store.expunge(mailbox.id, [expunged]);
+  await store.storeFlags(mailbox.id, [flagged], { op: 'add', flags: ['\\Flagged'] });
   // Maildir side: new mail, one message marked seen (RFC 5322 files; flags in the name, ":2,S").
   for (let i = 0; i < 2; i++) writeFileSync(join(inbox, 'new', `1767225600.local${i}.host`), message(`local-new${i}`, `Local new ${i}`));
   const seen = maildirFile(inbox, 'm10')!;
@@ -133,12 +140,7 @@ t.test('mbsync synchronises 1,000 messages both ways, twice, without errors or d
   const afterTwo = await sync(2);
   t.equal(afterTwo.length, COUNT + 3 + 2 - 1, 'round 2 carried new mail and the expunge both ways');
   t.notOk(afterTwo.includes('m0'), 'the expunged message left the Maildir');
-  const metas = await store.listMessages(mailbox.id);
-  const bySubject = async (id: string) => {
-    const headers = await store.readBlobs(metas.map((meta) => meta.blobId), 'header');
-    return metas[headers.findIndex((header) => header?.includes(`<${id}@interop.test>`))];
-  };
-  t.ok((await bySubject('m10')).flags.includes('\\Seen'), 'the Maildir\'s \\Seen reached the server');
+  t.ok((await metaOf('m10')).flags.includes('\\Seen'), 'the Maildir\'s \\Seen reached the server');
   t.match(maildirFile(inbox, 'm1'), /:2,[A-Z]*F/, 'the server\'s \\Flagged reached the Maildir');
 
   t.same(await sync(3), afterTwo, 'round 3 finds nothing left to do');
