@@ -207,10 +207,11 @@ export async function startApp(config: Config, log: Logger, options: AppOptions 
     await control.listen();
     closables.push({ name: 'control socket', close: () => control.close() });
 
-    // In the background: the largest mailboxes' listings, so that their first SELECT is fast.
+    // In the background: the largest mailboxes' listings and search fields, so that their first
+    // SELECT and SEARCH are fast.
     const warmStarted = performance.now();
-    store.warmListings().then(
-      (warmed) => log.info({ evt: 'store.warm', ...warmed, ms: Math.round(performance.now() - warmStarted) }, 'mailbox listings loaded'),
+    store.warmCaches().then(
+      (warmed) => log.info({ evt: 'store.warm', ...warmed, ms: Math.round(performance.now() - warmStarted) }, 'mailbox listings and search fields loaded'),
       (error: unknown) => log.warn({ evt: 'store.warm-failed', err: error }, 'could not preload mailbox listings'),
     );
 

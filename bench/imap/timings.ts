@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'cpu-prof': { type: 'string' },
       // Seconds between the server's start and the first command: a client connecting a moment
-      // after a restart, once the start-up warm-up of listings (store.warmListings) has run.
+      // after a restart, once the start-up warm-up of listings and search fields (store.warmCaches) has run.
       settle: { type: 'string', default: '0' },
     },
   });

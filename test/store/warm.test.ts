@@ -1,9 +1,23 @@
 /**
- * warmListings: the largest mailboxes' listings are loaded at start-up, up to a bound, so their
- * first SELECT does not read every record (store/level/index.ts).
+ * warmCaches: the largest mailboxes' listings and search fields are loaded at start-up, up to a
+ * bound, so their first SELECT and SEARCH do not read every record (store/level/index.ts). New
+ * blobs' search fields enter the cache when written.
  */
 import t from 'tap';
+import { openStore, type LevelStore } from '../../src/store/index.js';
 import { message, openTempStore, withAccount } from './helpers.js';
+
+/** Counts getMany calls on the blob search fields sublevel. */
+function countSearchFieldReads(store: LevelStore): () => number {
+  const sublevel = (store as unknown as { s: { blobSearchFields: { getMany: (...args: unknown[]) => unknown } } }).s.blobSearchFields;
+  const getMany = sublevel.getMany.bind(sublevel);
+  let reads = 0;
+  sublevel.getMany = (...args: unknown[]) => {
+    reads++;
+    return getMany(...args);
+  };
+  return () => reads;
+}
 
 t.test('largest mailboxes first, within the bound; loaded listings are served from memory', async (t) => {
   const { store } = await openTempStore(t);
@@ -12,7 +26,7 @@ t.test('largest mailboxes first, within the bound; loaded listings are served fr
   for (let i = 0; i < 5; i++) await store.append(alice, 'INBOX', message(`a${i}`));
   for (let i = 0; i < 3; i++) await store.append(bob, 'INBOX', message(`b${i}`));
   for (let i = 0; i < 2; i++) await store.append(alice, 'Archive', message(`c${i}`));
-  t.same(await store.warmListings(7), { mailboxes: 2, messages: 7 }, '5 and 2; the 3 would pass the bound');
+  t.same(await store.warmCaches(7), { mailboxes: 2, messages: 7, searchFields: 7 }, '5 and 2; the 3 would pass the bound');
 
   // Count reads of message records from here on: the warmed mailboxes need none.
   const messages = (store as unknown as { s: { messages: { values: (...args: unknown[]) => unknown } } }).s.messages;
@@ -33,8 +47,34 @@ t.test('close waits for a warm-up that is running, which stops early', async (t)
   const { store } = await openTempStore(t);
   const alice = await withAccount(store);
   for (let i = 0; i < 3; i++) await store.append(alice, 'INBOX', message(`a${i}`));
-  const warming = store.warmListings();
+  const warming = store.warmCaches();
   await store.close();
   const result = await warming;
   t.ok(result.messages <= 3, 'finished or stopped without an error');
+});
+
+t.test('search fields: cached when written, and loaded by the warm-up after a restart', async (t) => {
+  const path = t.testdir();
+  let store = await openStore({ path });
+  const alice = await withAccount(store);
+  for (let i = 0; i < 4; i++) await store.append(alice, 'INBOX', message(`a${i}`));
+  const inbox = (await store.getMailbox(alice, 'INBOX'))!;
+  const blobIds = (await store.listMessages(inbox.id)).map((meta) => meta.blobId);
+  let reads = countSearchFieldReads(store);
+  t.same((await store.getSearchFields(blobIds)).map((fields) => fields?.subject), [['a0'], ['a1'], ['a2'], ['a3']]);
+  t.equal(reads(), 0, 'the fields of blobs written by this process come from memory');
+
+  const [expunged] = await store.listMessages(inbox.id);
+  await store.expunge(inbox.id, [expunged.uid]);
+  t.same(await store.getSearchFields([expunged.blobId]), [null], 'a deleted blob has none (read again from disk)');
+  t.equal(reads(), 1);
+  await store.close();
+
+  store = await openStore({ path });
+  t.teardown(() => store.close());
+  reads = countSearchFieldReads(store);
+  t.same(await store.warmCaches(), { mailboxes: 1, messages: 3, searchFields: 3 });
+  const readsByWarmUp = reads();
+  t.same((await store.getSearchFields(blobIds.slice(1))).map((fields) => fields?.subject), [['a1'], ['a2'], ['a3']]);
+  t.equal(reads(), readsByWarmUp, 'after the warm-up, SEARCH fields come from memory');
 });
