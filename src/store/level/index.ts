@@ -26,6 +26,8 @@
  * - Domains, accounts, aliases, profiles and mailbox names are read through RecordCache
  *   (records.ts), which the committer tells of every durable batch: recipient resolution and
  *   a delivery's prefetch read nothing from disk once these are cached.
+ * - Reads of blob content (bytes, SEARCH records, summaries) are BlobReader's (blob-reader.ts);
+ *   the committer also tells it of every durable batch, for its SEARCH field cache.
  * - Values written are snapshots taken at preparation time, and batches are written in
  *   preparation order, so a later batch always carries the later state of a shared record.
  * - If a write fails, the committer rejects it and everything queued behind it; the store then
@@ -80,6 +82,7 @@ import { GroupCommitter, WriterLane, type BatchOp, type CommitStats } from './co
 import { LevelQueueStore } from './queue.js';
 import { LevelGatewayStateStore } from './gateway-state.js';
 import { LevelAuditStore } from './audit.js';
+import { BlobReader } from './blob-reader.js';
 import { ListingCache } from './listings.js';
 import { RecordCache } from './records.js';
 import { applyFlagOperation, isSeen, normalizeFlags, sameFlags } from './flags.js';
@@ -166,8 +169,6 @@ const MAX_DEFERRED_EVICTIONS = 10_000;
 /** Messages whose meta listMessages keeps in memory, in all mailboxes (about 250 octets each). */
 const MAX_CACHED_LISTING_MESSAGES = 400_000;
 
-/** Blobs whose SEARCH fields are kept in memory (about 200 octets each). */
-const MAX_CACHED_SEARCH_FIELDS = 400_000;
 /** Blobs per read when warmCaches loads search fields. */
 const WARM_SEARCH_FIELDS_BATCH = 2048;
 
@@ -222,8 +223,8 @@ export class LevelStore implements Store {
   private blobRefCache = new Map<string, BlobRef>();
   /** listMessages answers from memory for mailboxes used lately (listings.ts). */
   private readonly listings = new ListingCache(MAX_CACHED_LISTING_MESSAGES);
-  /** SEARCH fields by blob id (getSearchFields), oldest first. */
-  private readonly searchFieldCache = new Map<string, SearchFields>();
+  /** Blob bytes, SEARCH records and summaries; SEARCH fields kept in memory (blob-reader.ts). */
+  private readonly blobs: BlobReader;
   /** Domains, accounts, aliases, profiles and mailbox names, kept current by the committer (records.ts). */
   private readonly records = new RecordCache();
   /** Bumped when caches are dropped after a failed write; older preparations are refused. */
@@ -244,13 +245,14 @@ export class LevelStore implements Store {
     log: Logger,
   ) {
     this.s = openSublevels(db);
+    this.blobs = new BlobReader(this.s);
     this.log = log;
     for (const sublevel of [this.s.domains, this.s.accounts, this.s.aliases, this.s.profiles, this.s.mailboxNames]) {
       this.records.add(sublevel, { maxEntries: MAX_CACHED_RECORDS });
     }
     this.committer = new GroupCommitter(db, (err) => this.onWriteFailure(err), (ops) => {
       this.records.written(ops);
-      this.searchFieldsWritten(ops);
+      this.blobs.written(ops);
     });
     this.stats = this.committer.stats;
     this.queue = new LevelQueueStore(this.s, this.committer);
@@ -1213,81 +1215,24 @@ export class LevelStore implements Store {
     return records;
   }
 
-  async readBlob(blobId: string, part: 'header' | 'full'): Promise<Buffer> {
-    const header = await this.s.blobHeads.get(blobId);
-    if (!header) throw notFound(`Blob ${blobId}`);
-    if (part === 'header') return header;
-    const body = await this.s.blobBodies.get(blobId);
-    return body && body.length > 0 ? Buffer.concat([header, body]) : header;
+  readBlob(blobId: string, part: 'header' | 'full'): Promise<Buffer> {
+    return this.blobs.readBlob(blobId, part);
   }
 
-  async readBlobs(blobIds: string[], part: 'header' | 'full'): Promise<Array<Buffer | null>> {
-    if (blobIds.length === 0) return [];
-    const [heads, bodies] = await Promise.all([
-      this.s.blobHeads.getMany(blobIds),
-      part === 'full' ? this.s.blobBodies.getMany(blobIds) : null,
-    ]);
-    return heads.map((header, i) => {
-      if (!header) return null;
-      const body = bodies?.[i];
-      return body && body.length > 0 ? Buffer.concat([header, body]) : header;
-    });
+  readBlobs(blobIds: string[], part: 'header' | 'full'): Promise<Array<Buffer | null>> {
+    return this.blobs.readBlobs(blobIds, part);
   }
 
-  /**
-   * Kept in memory once read: a blob's bytes never change, so neither do its fields. Blobs stored
-   * before these records existed get theirs computed from the header block (not written back:
-   * reads never write).
-   */
-  async getSearchFields(blobIds: string[]): Promise<Array<SearchFields | null>> {
-    const result = blobIds.map((id) => this.searchFieldCache.get(id) ?? null);
-    const missing = blobIds.filter((_, i) => result[i] === null);
-    if (missing.length === 0) return result;
-    const stored = await this.s.blobSearchFields.getMany(missing);
-    const unprepared = missing.filter((_, i) => stored[i] === undefined);
-    const heads = unprepared.length > 0 ? await this.s.blobHeads.getMany(unprepared) : [];
-    const computed = new Map(unprepared.map((id, i) => [id, heads[i] ? searchFields(heads[i]!) : null]));
-    const found = new Map(missing.map((id, i) => [id, stored[i] ?? computed.get(id) ?? null]));
-    this.rememberSearchFields(found);
-    return blobIds.map((id, i) => result[i] ?? found.get(id) ?? null);
+  getSearchFields(blobIds: string[]): Promise<Array<SearchFields | null>> {
+    return this.blobs.getSearchFields(blobIds);
   }
 
-  private rememberSearchFields(found: Map<string, SearchFields | null>): void {
-    if (this.searchFieldCache.size + found.size > MAX_CACHED_SEARCH_FIELDS) {
-      // Oldest first (Map order); a tenth at once so that eviction is not paid per message.
-      let drop = this.searchFieldCache.size + found.size - MAX_CACHED_SEARCH_FIELDS + MAX_CACHED_SEARCH_FIELDS / 10;
-      for (const id of this.searchFieldCache.keys()) {
-        if (drop-- <= 0) break;
-        this.searchFieldCache.delete(id);
-      }
-    }
-    for (const [id, fields] of found) if (fields) this.searchFieldCache.set(id, fields);
+  readSearchText(blobIds: string[]): Promise<Array<Buffer | null>> {
+    return this.blobs.readSearchText(blobIds);
   }
 
-  /**
-   * A durable batch's new blobs: their SEARCH fields go into the cache as they are written, so
-   * that a mailbox filled by this process (delivery, APPEND, import) is searched without reads;
-   * a deleted blob's leave it.
-   */
-  private searchFieldsWritten(ops: readonly BatchOp[]): void {
-    let written: Map<string, SearchFields | null> | null = null;
-    for (const op of ops) {
-      if (op.sublevel !== this.s.blobSearchFields) continue;
-      if (op.type === 'put') (written ??= new Map()).set(op.key as string, op.value as SearchFields);
-      else this.searchFieldCache.delete(op.key as string);
-    }
-    if (written) this.rememberSearchFields(written);
-  }
-
-  /** Blobs stored before search texts existed get theirs computed from the message (not written back). */
-  async readSearchText(blobIds: string[]): Promise<Array<Buffer | null>> {
-    if (blobIds.length === 0) return [];
-    const stored = await this.s.blobSearchText.getMany(blobIds);
-    const unprepared = blobIds.filter((_, i) => stored[i] === undefined);
-    if (unprepared.length === 0) return stored as Buffer[];
-    const [raws, trees] = await Promise.all([this.readBlobs(unprepared, 'full'), this.s.blobParsed.getMany(unprepared)]);
-    const computed = new Map(unprepared.map((id, i) => [id, raws[i] && trees[i] ? searchText(raws[i]!, trees[i]!) : null]));
-    return blobIds.map((id, i) => stored[i] ?? computed.get(id) ?? null);
+  getSummaries(blobIds: string[]): Promise<Map<string, MessageSummary>> {
+    return this.blobs.getSummaries(blobIds);
   }
 
   async storeFlags(mailboxId: string, uids: number[], options: StoreFlagsOptions): Promise<StoreFlagsResult> {
@@ -1411,32 +1356,6 @@ export class LevelStore implements Store {
   async listChanges(mailboxId: string, sinceModSeq: number): Promise<Change[]> {
     const entries = await this.s.changes.iterator(changesSinceRange(mailboxId, Math.max(0, sinceModSeq))).all();
     return entries.map(([key, record]) => ({ ...record, modseq: modseqFromChangeKey(key) }));
-  }
-
-  /**
-   * Summaries (SORT/THREAD keys) of stored blobs, by blob id; unknown ids are skipped. One small
-   * record per blob; a blob stored before summaries existed gets one computed from its header
-   * and MIME tree (not written back: reads never write).
-   */
-  async getSummaries(blobIds: string[]): Promise<Map<string, MessageSummary>> {
-    const unique = [...new Set(blobIds)];
-    const stored = await this.s.blobSummaries.getMany(unique);
-    const summaries = new Map<string, MessageSummary>();
-    const missing: string[] = [];
-    unique.forEach((id, i) => {
-      const summary = stored[i];
-      if (summary) summaries.set(id, summary);
-      else missing.push(id);
-    });
-    if (missing.length > 0) {
-      const [heads, trees] = await Promise.all([this.s.blobHeads.getMany(missing), this.s.blobParsed.getMany(missing)]);
-      missing.forEach((id, i) => {
-        const head = heads[i];
-        const parsed = trees[i];
-        if (head && parsed) summaries.set(id, summarizeMessage(head, parsed));
-      });
-    }
-    return summaries;
   }
 
   /** The refcount of a stored blob (0 when it does not exist); for the admin console and tests. */
