@@ -108,9 +108,12 @@ t.test('readBlobs and the prepared SEARCH records', async (t) => {
   t.equal(missing, null, 'a missing blob is null');
   t.same((await store.readBlobs([meta.blobId], 'full'))[0], raw);
   const [fields, none] = await store.getSearchFields([meta.blobId, 'f'.repeat(64)]);
-  t.same(fields, { from: ['jürgen <j@example.org>'], to: [], cc: [], bcc: [], subject: ['quarterly budget'] });
+  const expected = { from: ['jürgen <j@example.org>'], to: [], cc: [], bcc: [], subject: ['quarterly budget'] };
+  // Field by field: the cache hands out packed records that read like plain ones.
+  const plain = (read: typeof fields) => ({ from: read?.from, to: read?.to, cc: read?.cc, bcc: read?.bcc, subject: read?.subject });
+  t.same(plain(fields), expected);
   t.equal(none, null);
-  t.same(await store.getSearchFields([meta.blobId]), [fields], 'the second read comes from memory, same answer');
+  t.same(plain((await store.getSearchFields([meta.blobId]))[0]), expected, 'the second read, same answer');
   const [text] = await store.readSearchText([meta.blobId]);
   t.match(text?.toString(), /^from: jürgen <j@example\.org> subject: quarterly budget ?\nsee the numbers\. ?$/);
 });

@@ -3,9 +3,9 @@
  * prepared SEARCH records (mime/search-index.ts) and the SORT/THREAD summaries.
  *
  * Invariants: a blob's content never changes once written, so whatever is derived from it may be
- * kept in memory for as long as the blob exists. The SEARCH fields are (about 540 octets each in
- * memory, bounded, oldest dropped first): they enter the cache when read and when the batch that
- * writes the blob is durable (`written`, called by the committer), and leave it with the blob.
+ * kept in memory for as long as the blob exists. The SEARCH fields are (search-field-cache.ts:
+ * packed, bounded): they enter the cache when read and when the batch that writes the blob is
+ * durable (`written`, called by the committer), and leave it with the blob.
  * Blobs stored before a record kind existed get theirs computed on read, never written back:
  * reads never write.
  */
@@ -14,13 +14,13 @@ import { searchFields, searchText, type SearchFields } from '../../mime/search-i
 import { summarizeMessage, type MessageSummary } from '../../mime/summary.js';
 import type { BatchOp } from './committer.js';
 import type { Sublevels } from './keys.js';
+import { SearchFieldCache } from './search-field-cache.js';
 
 /** Blobs whose SEARCH fields are kept in memory. */
 const MAX_CACHED_SEARCH_FIELDS = 400_000;
 
 export class BlobReader {
-  /** SEARCH fields by blob id, oldest first. */
-  private readonly searchFieldCache = new Map<string, SearchFields>();
+  private readonly searchFieldCache = new SearchFieldCache(MAX_CACHED_SEARCH_FIELDS);
 
   constructor(private readonly s: Sublevels) {}
 
@@ -59,20 +59,8 @@ export class BlobReader {
     const heads = unprepared.length > 0 ? await this.s.blobHeads.getMany(unprepared) : [];
     const computed = new Map(unprepared.map((id, i) => [id, heads[i] ? searchFields(heads[i]!) : null]));
     const found = new Map(missing.map((id, i) => [id, stored[i] ?? computed.get(id) ?? null]));
-    this.remember(found);
+    this.searchFieldCache.set(found);
     return blobIds.map((id, i) => result[i] ?? found.get(id) ?? null);
-  }
-
-  private remember(found: Map<string, SearchFields | null>): void {
-    if (this.searchFieldCache.size + found.size > MAX_CACHED_SEARCH_FIELDS) {
-      // Oldest first (Map order); a tenth at once so that eviction is not paid per message.
-      let drop = this.searchFieldCache.size + found.size - MAX_CACHED_SEARCH_FIELDS + MAX_CACHED_SEARCH_FIELDS / 10;
-      for (const id of this.searchFieldCache.keys()) {
-        if (drop-- <= 0) break;
-        this.searchFieldCache.delete(id);
-      }
-    }
-    for (const [id, fields] of found) if (fields) this.searchFieldCache.set(id, fields);
   }
 
   /**
@@ -87,7 +75,7 @@ export class BlobReader {
       if (op.type === 'put') (written ??= new Map()).set(op.key as string, op.value as SearchFields);
       else this.searchFieldCache.delete(op.key as string);
     }
-    if (written) this.remember(written);
+    if (written) this.searchFieldCache.set(written);
   }
 
   /** Blobs stored before search texts existed get theirs computed from the message (not written back). */
