@@ -7,16 +7,16 @@ import t from 'tap';
 import { openStore, type LevelStore } from '../../src/store/index.js';
 import { message, openTempStore, withAccount } from './helpers.js';
 
-/** Counts getMany calls on the blob search fields sublevel. */
-function countSearchFieldReads(store: LevelStore): () => number {
-  const sublevel = (store as unknown as { s: { blobSearchFields: { getMany: (...args: unknown[]) => unknown } } }).s.blobSearchFields;
-  const getMany = sublevel.getMany.bind(sublevel);
-  let reads = 0;
-  sublevel.getMany = (...args: unknown[]) => {
-    reads++;
-    return getMany(...args);
+/** Counts calls of one method of one of the store's sublevels (`s.messages.values`, ...). */
+function countCalls(store: LevelStore, sublevel: 'messages' | 'blobSearchFields', method: 'values' | 'getMany'): () => number {
+  const target = (store as unknown as { s: Record<string, Record<string, (...args: unknown[]) => unknown>> }).s[sublevel];
+  const original = target[method].bind(target);
+  let calls = 0;
+  target[method] = (...args: unknown[]) => {
+    calls++;
+    return original(...args);
   };
-  return () => reads;
+  return () => calls;
 }
 
 t.test('largest mailboxes first, within the bound; loaded listings are served from memory', async (t) => {
@@ -29,18 +29,12 @@ t.test('largest mailboxes first, within the bound; loaded listings are served fr
   t.same(await store.warmCaches(7), { mailboxes: 2, messages: 7, searchFields: 7 }, '5 and 2; the 3 would pass the bound');
 
   // Count reads of message records from here on: the warmed mailboxes need none.
-  const messages = (store as unknown as { s: { messages: { values: (...args: unknown[]) => unknown } } }).s.messages;
-  const values = messages.values.bind(messages);
-  let reads = 0;
-  messages.values = (...args: unknown[]) => {
-    reads++;
-    return values(...args);
-  };
+  const reads = countCalls(store, 'messages', 'values');
   t.equal((await store.listMessages((await store.getMailbox(alice, 'INBOX'))!.id)).length, 5);
   t.equal((await store.listMessages((await store.getMailbox(alice, 'Archive'))!.id)).length, 2);
-  t.equal(reads, 0, 'warmed listings come from memory');
+  t.equal(reads(), 0, 'warmed listings come from memory');
   t.equal((await store.listMessages((await store.getMailbox(bob, 'INBOX'))!.id)).length, 3);
-  t.equal(reads, 1, 'the one left out is read when asked');
+  t.equal(reads(), 1, 'the one left out is read when asked');
 });
 
 t.test('close waits for a warm-up that is running, which stops early', async (t) => {
@@ -60,7 +54,7 @@ t.test('search fields: cached when written, and loaded by the warm-up after a re
   for (let i = 0; i < 4; i++) await store.append(alice, 'INBOX', message(`a${i}`));
   const inbox = (await store.getMailbox(alice, 'INBOX'))!;
   const blobIds = (await store.listMessages(inbox.id)).map((meta) => meta.blobId);
-  let reads = countSearchFieldReads(store);
+  let reads = countCalls(store, 'blobSearchFields', 'getMany');
   t.same((await store.getSearchFields(blobIds)).map((fields) => fields?.subject), [['a0'], ['a1'], ['a2'], ['a3']]);
   t.equal(reads(), 0, 'the fields of blobs written by this process come from memory');
 
@@ -72,7 +66,7 @@ t.test('search fields: cached when written, and loaded by the warm-up after a re
 
   store = await openStore({ path });
   t.teardown(() => store.close());
-  reads = countSearchFieldReads(store);
+  reads = countCalls(store, 'blobSearchFields', 'getMany');
   t.same(await store.warmCaches(), { mailboxes: 1, messages: 3, searchFields: 3 });
   const readsByWarmUp = reads();
   t.same((await store.getSearchFields(blobIds.slice(1))).map((fields) => fields?.subject), [['a1'], ['a2'], ['a3']]);
