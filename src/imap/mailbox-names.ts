@@ -33,9 +33,12 @@ export function normalizeMailboxName(name: string): string {
 }
 
 /**
- * Wire text of a name (or a LIST pattern) → store form. Invalid modified UTF-7 is BAD; after
- * UTF8=ACCEPT, invalid UTF-8 (decoded to U+FFFD) is BAD and names are normalised to NFC, the form
- * RFC 6855 §3 asks for (Net-Unicode, RFC 5198 §2), so "é" typed two ways is one mailbox.
+ * Wire text of a name (or a LIST pattern) → store form. Before UTF8=ACCEPT a name is modified
+ * UTF-7 (RFC 3501 §5.1.3): 8-bit characters are BAD (outside the command's syntax), a 7-bit name
+ * that is not valid modified UTF-7 is NO with Dovecot's words, which client libraries look for:
+ * the command is well formed, the name is refused. After UTF8=ACCEPT, invalid UTF-8 (decoded to
+ * U+FFFD) is BAD and names are normalised to NFC, the form RFC 6855 §3 asks for (Net-Unicode,
+ * RFC 5198 §2), so "é" typed two ways is one mailbox.
  */
 export function decodeName(wire: string, encoding: NameEncoding): string {
   if (encoding.utf8) {
@@ -45,7 +48,9 @@ export function decodeName(wire: string, encoding: NameEncoding): string {
   try {
     return decodeMailboxName(wire);
   } catch {
-    throw imapBad('Invalid modified UTF-7 in mailbox name');
+    // eslint-disable-next-line no-control-regex
+    if (/[^\x00-\x7f]/.test(wire)) throw imapBad('8-bit mailbox name without UTF8=ACCEPT: use modified UTF-7');
+    throw imapNo('Mailbox name is not valid mUTF-7', 'CANNOT');
   }
 }
 

@@ -20,7 +20,7 @@ t.test('mailbox names before and after ENABLE UTF8=ACCEPT (RFC 6855 §3)', async
   const h = await startServer(t);
   const c = await h.loggedIn();
   t.same(await c.command('a CREATE "Entw&APw-rfe"'), ['a OK CREATE completed'], 'modified UTF-7 before ENABLE');
-  t.same(await c.command('b CREATE "Entwürfe2"'), ['b BAD Invalid modified UTF-7 in mailbox name'], 'raw UTF-8 is not a name yet');
+  t.same(await c.command('b CREATE "Entwürfe2"'), ['b BAD 8-bit mailbox name without UTF8=ACCEPT: use modified UTF-7'], 'raw UTF-8 is not a name yet');
   t.same(await c.command('c LIST "" "Entw*"'), ['* LIST (\\HasNoChildren) "/" "Entw&APw-rfe"', 'c OK LIST completed']);
 
   t.same(await c.command('d ENABLE UTF8=ACCEPT'), ['* ENABLED UTF8=ACCEPT', 'd OK ENABLE completed']);
