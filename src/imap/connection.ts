@@ -25,6 +25,8 @@
  *   wait instead of renumbering under it (RFC 9051 §5.5; commands/index.ts).
  * - Logs: one `imap.command` line per command with cid (bound by the server's child logger), user,
  *   command name, result and duration; never arguments (LOGIN and AUTHENTICATE carry passwords).
+ *   At debug level, except NO, BAD and slow commands, which are info: a busy server's info log
+ *   holds connections, logins and what went wrong, not every FETCH.
  */
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
@@ -74,6 +76,10 @@ const SEQUENCE_COMMANDS = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE', '
 /** How many pipelined commands, and octets, are looked at when a command ends. */
 const LOOKAHEAD_COMMANDS = 32;
 const LOOKAHEAD_BYTES = 64 * 1024;
+/** A command that took this long is logged at info, with `slow: true`. */
+const SLOW_COMMAND_MS = 1000;
+/** Commands whose duration is the client's: never "slow". */
+const WAITS_FOR_CLIENT = new Set(['IDLE', 'AUTHENTICATE']);
 
 export class Connection implements SessionTransport {
   readonly cid: string;
@@ -398,14 +404,12 @@ export class Connection implements SessionTransport {
     const started = performance.now();
     const outcome = await executeCommand(this.session, command);
     this.write(tagged(command.tag, outcome.status, outcome.text, outcome.code));
-    this.log.info(
-      {
-        evt: 'imap.command',
-        user: this.session.user,
-        command: command.name,
-        result: outcome.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    // Every command at debug; at info only what an admin may act on: refusals and slow commands
+    // (IDLE and AUTHENTICATE last as long as the client takes, so their time says nothing).
+    const slow = ms >= SLOW_COMMAND_MS && !WAITS_FOR_CLIENT.has(command.name);
+    this.log[outcome.status !== 'OK' || slow ? 'info' : 'debug'](
+      { evt: 'imap.command', user: this.session.user, command: command.name, result: outcome.status, ms, ...(slow ? { slow } : {}) },
       'command',
     );
     if (outcome.status === 'BAD') this.countBad();

@@ -85,7 +85,7 @@ t.test('imapflow uses COMPRESS by default and works through it', async (t) => {
       done();
     },
   });
-  const h = await startServer(t, { log: createLogger({ level: 'info', destination }) });
+  const h = await startServer(t, { log: createLogger({ level: 'debug', destination }) });
   const imap = await imapflowClient(t, h);
   t.ok(commands.includes('COMPRESS OK'), commands.join(', '));
   const body = sampleMessage('Through deflate', 'y'.repeat(50_000));
@@ -107,7 +107,7 @@ t.test('a compressed client that never reads is disconnected, output stays bound
   });
   const h = await startServer(t, {
     limits: { idleTimeoutMs: 1000, maxOutputBuffer: 64 * 1024 },
-    log: createLogger({ level: 'info', destination }),
+    log: createLogger({ level: 'debug', destination }),
   });
   // Random text: it does not compress away, so the compressed replies fill the socket.
   const big = sampleMessage('Big', randomBytes(300 * 1024).toString('base64'));

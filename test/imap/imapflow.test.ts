@@ -100,7 +100,7 @@ t.test('imapflow over STARTTLS with AUTHENTICATE', async (t) => {
       done();
     },
   });
-  const h = await startServer(t, { implicitTls: false, log: createLogger({ level: 'info', destination }) });
+  const h = await startServer(t, { implicitTls: false, log: createLogger({ level: 'debug', destination }) });
   const imap = client(h.port, { secure: false });
   await imap.connect();
   t.teardown(() => imap.close());

@@ -86,7 +86,7 @@ t.test('one log line per command, never a password', async (t) => {
       done();
     },
   });
-  const h = await startServer(t, { log: createLogger({ level: 'info', destination }) });
+  const h = await startServer(t, { log: createLogger({ level: 'debug', destination }) });
   const c = await h.client();
   await c.command(`a LOGIN ${USER} "${PASSWORD}"`);
   await c.command('b NOOP');
@@ -107,6 +107,11 @@ t.test('one log line per command, never a password', async (t) => {
       { command: 'AUTHENTICATE', result: 'OK', user: USER },
       { command: 'LOGIN', result: 'BAD', user: USER },
     ],
+  );
+  t.same(
+    commands.map((entry) => entry.level),
+    [20, 20, 30, 20, 30],
+    'OK at debug; BAD (and NO) at info, where an admin looks',
   );
   for (const entry of commands) {
     t.type(entry.cid, 'string');
