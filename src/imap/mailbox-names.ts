@@ -34,22 +34,23 @@ export function normalizeMailboxName(name: string): string {
 
 /**
  * Wire text of a name (or a LIST pattern) → store form. Before UTF8=ACCEPT a name is modified
- * UTF-7 (RFC 3501 §5.1.3): 8-bit characters are BAD (outside the command's syntax), a 7-bit name
- * that is not valid modified UTF-7 is NO with Dovecot's words, which client libraries look for:
- * the command is well formed, the name is refused. After UTF8=ACCEPT, invalid UTF-8 (decoded to
- * U+FFFD) is BAD and names are normalised to NFC, the form RFC 6855 §3 asks for (Net-Unicode,
- * RFC 5198 §2), so "é" typed two ways is one mailbox.
+ * UTF-7 (RFC 3501 §5.1.3). A name with 8-bit characters cannot be modified UTF-7, so when it is
+ * valid UTF-8 it is read as the UTF-8 name it plainly is: clients and libraries that send back
+ * the decoded names LIST gave them (UW c-client's STATUS, emailjs-imap-client) then work, and no
+ * valid modified UTF-7 name can be misread. Invalid UTF-8 is BAD. A 7-bit name that is not valid
+ * modified UTF-7 is NO with Dovecot's words, which client libraries look for: the command is
+ * well formed, the name is refused. Names given as UTF-8 (either way) are normalised to NFC, the
+ * form RFC 6855 §3 asks for (Net-Unicode, RFC 5198 §2), so "é" typed two ways is one mailbox.
  */
 export function decodeName(wire: string, encoding: NameEncoding): string {
-  if (encoding.utf8) {
+  // eslint-disable-next-line no-control-regex
+  if (encoding.utf8 || /[^\x00-\x7f]/.test(wire)) {
     if (wire.includes('\uFFFD')) throw imapBad('Mailbox name is not valid UTF-8');
     return wire.normalize('NFC');
   }
   try {
     return decodeMailboxName(wire);
   } catch {
-    // eslint-disable-next-line no-control-regex
-    if (/[^\x00-\x7f]/.test(wire)) throw imapBad('8-bit mailbox name without UTF8=ACCEPT: use modified UTF-7');
     throw imapNo('Mailbox name is not valid mUTF-7', 'CANNOT');
   }
 }
