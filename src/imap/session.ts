@@ -249,6 +249,16 @@ export class Session {
     if (this.state === 'selected') this.state = 'authenticated';
   }
 
+  /**
+   * Leaves the selected mailbox, if any, as SELECT and EXAMINE do: QRESYNC and IMAP4rev2
+   * sessions are told `* OK [CLOSED]` (RFC 7162 §3.2.11, RFC 9051 §7.1).
+   */
+  closeSelectedMailbox(): void {
+    if (!this.selected) return;
+    this.leaveMailbox();
+    if (this.qresync || this.rev2) this.sendStatus('OK', 'Previous mailbox is now closed', 'CLOSED');
+  }
+
   logout(): void {
     this.view = null;
     this.state = 'logout';

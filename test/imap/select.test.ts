@@ -49,6 +49,24 @@ t.test('SELECT and EXAMINE', async (t) => {
   t.same(await c.command('m SELECT INBOX (XYZZY)'), ['m BAD Unknown SELECT parameter XYZZY']);
 });
 
+t.test('a SELECT or EXAMINE that fails with BAD also leaves no mailbox selected (RFC 9051 §6.3.2)', async (t) => {
+  // emailjs-imap-client goes on after a refused SELECT; its UID STORE and UID EXPUNGE then hit
+  // the mailbox selected before unless the failed SELECT closed it.
+  const h = await startServer(t);
+  const c = await h.loggedIn();
+  await appendMessage(c, 'a', 'INBOX', sampleMessage('Keep me'));
+  const fails = ['SELECT "a b" extra', 'EXAMINE "bad&name"', 'SELECT INBOX (XYZZY)', 'EXAMINE INBOX (QRESYNC (1 1))'];
+  for (const [i, failing] of fails.entries()) {
+    t.match((await c.command(`s${i} SELECT INBOX`)).at(-1), /^s\d OK \[READ-WRITE\]/);
+    t.match((await c.command(`f${i} ${failing}`)).at(-1), new RegExp(`^f${i} (BAD|NO) `), failing);
+    t.same(await c.command(`x${i} UID EXPUNGE 1`), [`x${i} BAD No mailbox selected`], `after ${failing}: nothing selected`);
+  }
+  t.same(await c.command('e ENABLE QRESYNC'), ['* ENABLED QRESYNC', 'e OK ENABLE completed']);
+  await c.command('s SELECT INBOX');
+  t.same(await c.command('f SELECT INBOX (XYZZY)'), ['* OK [CLOSED] Previous mailbox is now closed', 'f BAD Unknown SELECT parameter XYZZY'], 'QRESYNC sessions are told');
+  t.equal((await h.store.listMessages((await h.store.getMailbox(USER, 'INBOX'))!.id)).length, 1, 'the message is still there');
+});
+
 t.test('CLOSE, UNSELECT and CHECK', async (t) => {
   const h = await startServer(t);
   const c = await h.loggedIn();

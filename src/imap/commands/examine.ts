@@ -5,6 +5,7 @@ import { AUTHENTICATED, defineCommand } from './types.js';
 export const examine = defineCommand<SelectArgs>({
   name: 'EXAMINE',
   states: AUTHENTICATED,
+  leavesMailboxOnFailure: true,
   parse: parseSelectArguments,
   run: (session, args) => openMailbox(session, args, { readOnly: true }),
 });

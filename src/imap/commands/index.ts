@@ -81,6 +81,7 @@ export async function executeCommand(session: Session, command: ParsedCommand): 
     const result = await spec.run(session, args, command.tag);
     return { status: 'OK', text: result.text, code: result.code ?? null, after: result.after };
   } catch (error) {
+    if (spec.leavesMailboxOnFailure) session.closeSelectedMailbox();
     return failure(session, error);
   } finally {
     // New mail is announced once its \Recent claim is settled (session.ts).

@@ -12,8 +12,9 @@
  *
  * IMAP4rev2 sessions (RFC 9051 §6.3.2) get no RECENT and no [UNSEEN], and a LIST response for the
  * mailbox. When a mailbox was selected, QRESYNC and rev2 sessions first get `* OK [CLOSED]`
- * (RFC 7162 §3.2.11, RFC 9051 §7.1). A failed SELECT leaves no mailbox selected; a BAD one
- * (QRESYNC without ENABLE QRESYNC, RFC 7162 §3.2.5) changes nothing.
+ * (RFC 7162 §3.2.11, RFC 9051 §7.1). A failed SELECT leaves no mailbox selected, NO or BAD
+ * alike (`leavesMailboxOnFailure`, commands/index.ts), as Dovecot does: a client that goes on
+ * after a refused SELECT (emailjs-imap-client does) must not STORE or EXPUNGE in the old one.
  */
 import { imapBad, imapNo } from '../../errors.js';
 import { MAILBOX_FLAGS, expectArgumentCount } from '../arguments.js';
@@ -40,10 +41,7 @@ export function parseSelectArguments(args: Token[], encoding: ParseContext): Sel
 export async function openMailbox(session: Session, args: SelectArgs, options: { readOnly: boolean }): Promise<CommandResult> {
   const { parameters } = args;
   if (parameters.qresync && !session.qresync) throw imapBad('QRESYNC needs ENABLE QRESYNC first');
-  if (session.selected) {
-    session.leaveMailbox();
-    if (session.qresync || session.rev2) session.sendStatus('OK', 'Previous mailbox is now closed', 'CLOSED');
-  }
+  session.closeSelectedMailbox();
   // After leaving the previous mailbox: this SELECT reports HIGHESTMODSEQ itself.
   if (parameters.condstore) session.enableCondstore();
   const mailbox = await session.store.getMailbox(session.account, args.name);
@@ -80,6 +78,7 @@ async function sendListResponse(session: Session, view: SelectedMailbox, mailbox
 export const select = defineCommand<SelectArgs>({
   name: 'SELECT',
   states: AUTHENTICATED,
+  leavesMailboxOnFailure: true,
   parse: parseSelectArguments,
   run: (session, args) => openMailbox(session, args, { readOnly: false }),
 });

@@ -35,6 +35,12 @@ export interface CommandSpec<Args = unknown> {
    * (non-UID forms), because the client's sequence numbers would shift under it.
    */
   holdsExpunges?: boolean;
+  /**
+   * SELECT and EXAMINE: "If a mailbox is selected and a SELECT command that fails is attempted,
+   * no mailbox is selected" (RFC 3501 §6.3.1, RFC 9051 §6.3.2), whether it fails with NO or BAD,
+   * in its arguments or later: a client that ignores the failure must not act on the old one.
+   */
+  leavesMailboxOnFailure?: boolean;
   /** Tokens → typed arguments; throws a BAD ImapError when they do not fit. */
   parse(args: Token[], context: ParseContext): Args;
   run(session: Session, args: Args, tag: string): Promise<CommandResult>;
