@@ -80,6 +80,8 @@ const LOOKAHEAD_BYTES = 64 * 1024;
 const SLOW_COMMAND_MS = 1000;
 /** Commands whose duration is the client's: never "slow". */
 const WAITS_FOR_CLIENT = new Set(['IDLE', 'AUTHENTICATE']);
+/** Commands whose arguments are secrets: their reply texts are not logged either. */
+const CARRIES_CREDENTIALS = new Set(['LOGIN', 'AUTHENTICATE']);
 
 export class Connection implements SessionTransport {
   readonly cid: string;
@@ -408,8 +410,10 @@ export class Connection implements SessionTransport {
     // Every command at debug; at info only what an admin may act on: refusals and slow commands
     // (IDLE and AUTHENTICATE last as long as the client takes, so their time says nothing).
     const slow = ms >= SLOW_COMMAND_MS && !WAITS_FOR_CLIENT.has(command.name);
+    // A refusal says why; except for the commands that carry credentials, whose texts might echo them.
+    const reason = outcome.status !== 'OK' && !CARRIES_CREDENTIALS.has(command.name) ? { text: outcome.text } : {};
     this.log[outcome.status !== 'OK' || slow ? 'info' : 'debug'](
-      { evt: 'imap.command', user: this.session.user, command: command.name, result: outcome.status, ms, ...(slow ? { slow } : {}) },
+      { evt: 'imap.command', user: this.session.user, command: command.name, result: outcome.status, ms, ...reason, ...(slow ? { slow } : {}) },
       'command',
     );
     if (outcome.status === 'BAD') this.countBad();

@@ -113,6 +113,10 @@ t.test('one log line per command, never a password', async (t) => {
     [20, 20, 30, 20, 30],
     'OK at debug; BAD (and NO) at info, where an admin looks',
   );
+  t.same(commands.map((entry) => entry.text), [undefined, undefined, undefined, undefined, undefined], 'no reply text for LOGIN and AUTHENTICATE');
+  await c.command('f SELECT INBOX (XYZZY)');
+  const refused = lines.map((line) => JSON.parse(line)).filter((entry) => entry.evt === 'imap.command').at(-1);
+  t.match(refused, { command: 'SELECT', result: 'BAD', text: 'Unknown SELECT parameter XYZZY', level: 30 }, 'other refusals say why');
   for (const entry of commands) {
     t.type(entry.cid, 'string');
     t.type(entry.ms, 'number');
