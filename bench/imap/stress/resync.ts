@@ -23,7 +23,7 @@
 import { performance } from 'node:perf_hooks';
 import type { StressClient } from './client.js';
 import { expandSet, fetchItems, type ImapValue, type Response } from './response.js';
-import { seeded } from './messages.js';
+import { seededRandom } from '../../../test/imap/fuzz-sessions.js';
 import { compress } from './search-model.js';
 import { connectClient, type RunState } from './workload.js';
 
@@ -265,7 +265,7 @@ export function resyncProblems(input: { memory: Memory; highest: number; respons
  * wait 0.3-1.8 s while the others change it, come back with QRESYNC, compare; repeat.
  */
 export async function resyncClient(run: RunState, index: number, stats: ResyncStats): Promise<void> {
-  const random = seeded(run.seed * 31 + 17 + index);
+  const random = seededRandom(run.seed * 31 + 17 + index);
   const now = () => performance.now() - run.model.epoch;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   let client: StressClient | null = null;

@@ -25,7 +25,8 @@ import { performance } from 'node:perf_hooks';
 import { StressConnection } from './connection.js';
 import { StressClient, quote, type Mode } from './client.js';
 import { ownedKeywords, type MailboxTruth, type SharedModel } from './model.js';
-import { makeMessage, seeded } from './messages.js';
+import { seededRandom } from '../../../test/imap/fuzz-sessions.js';
+import { makeMessage } from './messages.js';
 import { messageFacts, randomInternalDate } from './facts.js';
 import { UNUSED_KEYWORD, evaluateProgram, keywordKnowledge, randomProgram, searchLine, type ModelMessage } from './search-model.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -775,7 +776,7 @@ function describe(truth: MailboxTruth, uid: number): string {
  * waits until nothing outstanding may expunge, and is then planned against the view as it is.
  */
 export async function randomClient(run: RunState, index: number): Promise<void> {
-  const random = seeded(run.seed * 1000 + index);
+  const random = seededRandom(run.seed * 1000 + index);
   const owner = `c${index}`;
   const depth = Math.max(1, run.pipeline);
   let generation = 0;
@@ -955,7 +956,7 @@ function weighted<T extends string>(random: () => number, choices: Array<[T, num
  * another mode (IMAP4rev1, CONDSTORE, QRESYNC, IMAP4rev2) every few rounds.
  */
 export async function pairClients(run: RunState, index: number): Promise<void> {
-  const random = seeded(run.seed * 7919 + index);
+  const random = seededRandom(run.seed * 7919 + index);
   const now = () => performance.now() - run.model.epoch;
   let round = 0;
   let watcher: StressClient | null = null;
