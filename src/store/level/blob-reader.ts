@@ -3,9 +3,9 @@
  * prepared SEARCH records (mime/search-index.ts) and the SORT/THREAD summaries.
  *
  * Invariants: a blob's content never changes once written, so whatever is derived from it may be
- * kept in memory for as long as the blob exists. The SEARCH fields are (search-field-cache.ts:
- * packed, bounded): they enter the cache when read and when the batch that writes the blob is
- * durable (`written`, called by the committer), and leave it with the blob.
+ * kept in memory for as long as the blob exists. The SEARCH fields are kept so, packed and
+ * bounded (search-field-cache.ts): they enter the cache when read and when the batch that writes
+ * the blob is durable (`written`, called by the committer), and leave it with the blob.
  * Blobs stored before a record kind existed get theirs computed on read, never written back:
  * reads never write.
  */
